@@ -1,0 +1,50 @@
+import { quoteIdentifier, type SqlClient } from '@pipewright/core';
+import { type Batch, copyText, type StagedColumn, textArrays } from './batch.ts';
+
+let stageSequence = 0;
+
+/** A fresh, unique name for a temporary or helper relation (safe: built from fixed characters only). */
+export function uniqueRelationName(prefix: string): string {
+  stageSequence = (stageSequence + 1) % 1_000_000;
+  return `${prefix}_${process.pid}_${stageSequence}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Rows per statement on the array-parameter path: large enough to amortise a round trip. @default 5000 */
+export const ARRAY_CHUNK_ROWS = 5000;
+
+/**
+ * Creates a temporary staging table (dropped at commit) with the staged columns' types; types come from the
+ * validated type pattern, names from core's quoting.
+ */
+export async function createStage(tx: SqlClient, columns: readonly StagedColumn[]): Promise<string> {
+  const name = quoteIdentifier(uniqueRelationName('pw_stage'));
+  const list = columns.map((c) => `${c.sql} ${c.type}`).join(', ');
+  await tx.exec(`CREATE TEMP TABLE ${name} (${list}) ON COMMIT DROP`);
+  return name;
+}
+
+/**
+ * Loads the rows at `order` into `relation` (a staging table or the target itself): COPY when the client can,
+ * array parameters with `unnest` otherwise. Returns the number of rows written.
+ */
+export async function loadRows<Row>(
+  tx: SqlClient,
+  relation: string,
+  batch: Batch<Row>,
+  order: Uint32Array,
+  columns: readonly StagedColumn[],
+): Promise<number> {
+  const names = columns.map((c) => c.sql).join(', ');
+  if (tx.capabilities.copy) {
+    return tx.copyFrom(`COPY ${relation} (${names}) FROM STDIN`, copyText(batch, order, columns));
+  }
+  const params = columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const aliases = columns.map((_, i) => `c${i}`).join(', ');
+  const casts = columns.map((c, i) => `u.c${i}::${c.type}`).join(', ');
+  const statement = `INSERT INTO ${relation} (${names}) SELECT ${casts} FROM unnest(${params}) AS u(${aliases})`;
+  let written = 0;
+  for (const arrays of textArrays(batch, order, columns, ARRAY_CHUNK_ROWS)) {
+    written += (await tx.query(statement, arrays)).rowCount;
+  }
+  return written;
+}

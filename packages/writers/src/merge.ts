@@ -1,0 +1,236 @@
+import { InvalidOptionError, type SqlClient } from '@pipewright/core';
+import { Batch, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
+import { deduplicate } from './internal/dedupe.ts';
+import { codecFor } from './internal/encode.ts';
+import { isRecordFailure, splitOnRecordFailure } from './internal/split.ts';
+import { distinct, keyJoin, lockTable } from './internal/sql.ts';
+import { createStage, loadRows } from './internal/stage.ts';
+import { assertRows, atomically } from './internal/tx.ts';
+import type { TableDefinition, WriterColumn, WriterTable } from './table.ts';
+import { toWriterTable } from './table.ts';
+
+export interface MergeOptions<Row> {
+  /** Run inside this transaction (a savepoint of it), so you commit your own state with the rows. */
+  tx?: SqlClient;
+  /**
+   * A column that orders versions of a record (a timestamp, a sequence, an LSN as bigint). A row is written only
+   * when it is newer than the stored one, so replays and out-of-order deliveries are harmless.
+   */
+  version?: string;
+  /**
+   * A boolean field that marks a record as deleted. `soft`: the field is a column of the table and the row is
+   * kept as a tombstone (its version still guards against older replays). `hard`: the stored row is deleted;
+   * the field need not be a column.
+   */
+  delete?: { field: string; mode?: 'soft' | 'hard' };
+  /**
+   * Load straight into the target, without staging, when a sample of the batch's keys is absent from it (a
+   * first load); falls back to staging if any key turns out to exist. @default true
+   */
+  directLoad?: boolean;
+  /** Called once with the records PostgreSQL would refuse (or refused), before the call returns. */
+  onRejected?: (failures: RecordFailure<Row>[]) => void | Promise<void>;
+}
+
+export interface MergeResult<Row> {
+  inserted: number;
+  updated: number;
+  /** Rows already identical to the stored row, or older than it (with `version`). */
+  unchanged: number;
+  deleted: number;
+  /** Rows dropped because a later or newer row of the same batch had the same key. */
+  superseded: number;
+  rejected: RecordFailure<Row>[];
+}
+
+interface Counts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+}
+
+const ZERO: Counts = { inserted: 0, updated: 0, unchanged: 0, deleted: 0 };
+const add = (a: Counts, b: Counts): Counts => ({
+  inserted: a.inserted + b.inserted,
+  updated: a.updated + b.updated,
+  unchanged: a.unchanged + b.unchanged,
+  deleted: a.deleted + b.deleted,
+});
+
+/** Below this many rows staging costs little, and the direct load's exclusive lock is not worth it. */
+const DIRECT_MIN_ROWS = 10_000;
+const PROBE_KEYS = 64;
+const HARD_DELETE_COLUMN = 'pw_deleted';
+
+/**
+ * Upserts `rows` by the table's business key in one transaction: stage (COPY or array parameters), then one
+ * statement that inserts new keys, updates changed rows, deletes marked ones, and does not touch unchanged
+ * rows at all (no lock, no WAL, no dead tuple), in key order so concurrent writers cannot deadlock.
+ */
+export async function merge<Row extends object>(
+  sql: SqlClient,
+  target: WriterTable | TableDefinition,
+  rows: readonly Row[],
+  options: MergeOptions<Row> = {},
+): Promise<MergeResult<Row>> {
+  const table = toWriterTable(target);
+  assertRows(rows);
+  const version = options.version === undefined ? undefined : table.column(options.version, 'version');
+  if (version !== undefined && table.key.includes(version)) {
+    throw new InvalidOptionError('version', 'a column that is not part of the key', options.version);
+  }
+  const plan = deletePlan(table, options.delete);
+  const staged: StagedColumn[] = table.columns.map((column) => ({
+    ...stagedColumn(column),
+    nullable: column === version ? false : column.nullable,
+  }));
+  if (plan.mode === 'hard') staged.push(plan.column);
+  const batch = new Batch(rows);
+  const { order, superseded } = deduplicate(batch, table.key, version);
+
+  const counts = await atomically(sql, options.tx, async (tx) => {
+    if (order.length === 0) return ZERO;
+    if ((options.directLoad ?? true) && plan.mode === 'none' && order.length >= DIRECT_MIN_ROWS) {
+      const direct = await tryDirectLoad(tx, table, batch, order, staged);
+      if (direct !== undefined) return direct;
+    }
+    await lockTable(tx, table, false);
+    const statement = applyStatement(table, version, plan);
+    return splitOnRecordFailure(
+      tx,
+      batch,
+      order,
+      async (step, part) => {
+        const stage = await createStage(step, staged);
+        const loaded = await loadRows(step, stage, batch, part, staged);
+        const { rows: result } = await step.query<Counts>(statement.replaceAll('$STAGE', stage));
+        const applied = result[0] ?? ZERO;
+        return {
+          inserted: applied.inserted,
+          updated: applied.updated,
+          deleted: applied.deleted,
+          unchanged: loaded - applied.inserted - applied.updated - applied.deleted,
+        };
+      },
+      add,
+      ZERO,
+    );
+  });
+  if (batch.failures.length > 0) await options.onRejected?.(batch.failures);
+  return { ...counts, superseded, rejected: batch.failures };
+}
+
+type DeletePlan = { mode: 'none' } | { mode: 'soft'; marker: WriterColumn } | { mode: 'hard'; column: StagedColumn };
+
+function deletePlan(table: WriterTable, option: MergeOptions<never>['delete']): DeletePlan {
+  if (option === undefined) return { mode: 'none' };
+  const mode = option.mode ?? 'hard';
+  if (typeof option.field !== 'string') throw new InvalidOptionError('delete.field', 'a field name', option.field);
+  if (mode === 'soft') {
+    const marker = table.column(option.field, 'delete.field');
+    if (marker.type !== 'boolean') throw new InvalidOptionError('delete.field', 'a boolean column', marker.type);
+    return { mode: 'soft', marker };
+  }
+  if (mode !== 'hard') throw new InvalidOptionError('delete.mode', "'soft' or 'hard'", mode);
+  const field = option.field;
+  const codec = codecFor('boolean');
+  return {
+    mode: 'hard',
+    column: {
+      name: HARD_DELETE_COLUMN,
+      sql: `"${HARD_DELETE_COLUMN}"`,
+      type: 'boolean',
+      encode: codec?.encode ?? String,
+      needsEscape: false,
+      nullable: false,
+      get: (row) => row[field] === true,
+    },
+  };
+}
+
+/** The apply statement; `$STAGE` is replaced by the (quoted, generated) staging table name. */
+function applyStatement(table: WriterTable, version: WriterColumn | undefined, plan: DeletePlan): string {
+  const t = table.sql;
+  const columns = table.columns.map((c) => c.sql).join(', ');
+  const keys = table.key.map((c) => c.sql).join(', ');
+  const firstKey = (table.key[0] as WriterColumn).sql;
+  const newer = version === undefined ? 'TRUE' : `s.${version.sql} > t.${version.sql}`;
+  const changedValues = table.values.length === 0 ? 'FALSE' : distinct(table.values, 's', 't');
+  const hard = plan.mode === 'hard';
+  const isNew = hard ? `NOT s.${plan.column.sql}` : 'TRUE';
+  const isChange = hard ? `(s.${plan.column.sql} OR ${changedValues})` : changedValues;
+  const changed = `changed AS ${hard ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
+      SELECT s.* FROM $STAGE s LEFT JOIN ${t} t ON ${keyJoin(table, 't', 's')}
+      WHERE CASE WHEN t.${firstKey} IS NULL THEN ${isNew} ELSE ${newer} AND ${isChange} END)`;
+  const set = table.values.map((c) => `${c.sql} = EXCLUDED.${c.sql}`).join(', ');
+  const conflict =
+    table.values.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${set} WHERE ${distinct(table.values, 't', 'EXCLUDED')}${version === undefined ? '' : ` AND t.${version.sql} < EXCLUDED.${version.sql}`}`;
+  const softDeleted = plan.mode === 'soft' ? `t.${plan.marker.sql}` : 'FALSE';
+  const written = `written AS (
+      INSERT INTO ${t} AS t (${columns}) SELECT ${columns} FROM changed${hard ? ` WHERE NOT ${plan.column.sql}` : ''}
+      ORDER BY ${keys}
+      ON CONFLICT (${keys}) ${conflict}
+      RETURNING (xmax = 0) AS ins, ${softDeleted} AS del)`;
+  const removed = hard
+    ? `, removed AS (
+      DELETE FROM ${t} t USING changed c WHERE c.${plan.column.sql} AND ${keyJoin(table, 't', 'c')}${version === undefined ? '' : ` AND t.${version.sql} < c.${version.sql}`}
+      RETURNING 1)`
+    : '';
+  const deleted = hard ? '(SELECT count(*) FROM removed)::int' : 'count(*) FILTER (WHERE del)::int';
+  return `WITH ${changed}, ${written}${removed}
+    SELECT count(*) FILTER (WHERE ins AND NOT del)::int AS inserted,
+           count(*) FILTER (WHERE NOT ins AND NOT del)::int AS updated,
+           ${deleted} AS deleted
+    FROM written`;
+}
+
+/**
+ * The first-load fast path: when none of a sample of keys exists in the target, COPY straight into it (one
+ * pass instead of two). Any conflict or refused value rolls the attempt back to its savepoint and returns
+ * undefined, so the caller stages as usual.
+ */
+async function tryDirectLoad<Row>(
+  tx: SqlClient,
+  table: WriterTable,
+  batch: Batch<Row>,
+  order: Uint32Array,
+  staged: readonly StagedColumn[],
+): Promise<Counts | undefined> {
+  if (!tx.capabilities.copy) return undefined;
+  if (await anyKeyExists(tx, table, batch, order)) return undefined;
+  await lockTable(tx, table, true);
+  try {
+    const inserted = await tx.transaction((savepoint) => loadRows(savepoint, table.sql, batch, order, staged));
+    return { ...ZERO, inserted };
+  } catch (error) {
+    if (isRecordFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+async function anyKeyExists<Row>(
+  tx: SqlClient,
+  table: WriterTable,
+  batch: Batch<Row>,
+  order: Uint32Array,
+): Promise<boolean> {
+  const step = Math.max(1, Math.floor(order.length / PROBE_KEYS));
+  const arrays: string[][] = table.key.map(() => []);
+  for (let i = 0; i < order.length; i += step) {
+    const row = batch.rows[order[i] as number] as Record<string, unknown>;
+    table.key.forEach((column, c) => {
+      (arrays[c] as string[]).push(column.codec.encode(row[column.name]));
+    });
+  }
+  const params = table.key.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const aliases = table.key.map((_, i) => `c${i}`).join(', ');
+  const on = table.key.map((c, i) => `t.${c.sql} = p.c${i}::${c.type}`).join(' AND ');
+  const { rows } = await tx.query<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM unnest(${params}) AS p(${aliases}) JOIN ${table.sql} t ON ${on}) AS found`,
+    arrays,
+  );
+  return rows[0]?.found === true;
+}
