@@ -1,1 +1,38 @@
-export { VERSION } from './version.ts';
+export type {
+  Check,
+  CheckOptions,
+  CheckType,
+  FreshnessOptions,
+  OutlierOptions,
+  RangeBound,
+  RangeOptions,
+  RelationshipTarget,
+  Severity,
+  VolumeAnomalyOptions,
+} from './checks/define.ts';
+export {
+  acceptedValues,
+  custom,
+  customSql,
+  freshness,
+  isRowCheck,
+  notNull,
+  outliers,
+  pattern,
+  positive,
+  range,
+  relationships,
+  rowCount,
+  unique,
+  volumeAnomaly,
+} from './checks/define.ts';
+export { runChecks } from './checks/memory.ts';
+export type { CheckResult, CheckStatus, RunOptions } from './checks/result.ts';
+export { runSqlChecks } from './checks/sql.ts';
+export type { BigintIdOptions, DecimalStringOptions, IsoTimestampOptions } from './coercions.ts';
+export { bigintId, decimalString, isoTimestamp } from './coercions.ts';
+export { QualityCheckFailedError, RejectRateExceededError, SchemaDriftError, UnsupportedCheckError } from './errors.ts';
+export type { DriftReport, MissingField, NewField, TypeChange } from './internal/drift.ts';
+export type { RejectionIssue } from './internal/issues.ts';
+export type { DriftPolicy, Rejection, ValidateOptions, ValidationResult, ValidationStats } from './validate.ts';
+export { validateBatch } from './validate.ts';
