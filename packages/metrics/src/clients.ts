@@ -1,0 +1,105 @@
+/**
+ * The few parts of prom-client and @opentelemetry/api this package uses, as structural types: both stay
+ * optional peer dependencies, and the user's own copy is the one used (no duplicated-module surprises).
+ */
+
+export type LabelValues = Record<string, string>;
+
+/** A prom-client `Registry` (the default `register` or your own). */
+export interface PromRegistryLike {
+  getSingleMetric(name: string): unknown;
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+export interface PromMetricConfig {
+  name: string;
+  help: string;
+  labelNames: string[];
+  registers: PromRegistryLike[];
+  buckets?: number[];
+}
+
+export interface PromCounterLike {
+  labels(labels: LabelValues): { inc(value?: number): void };
+}
+export interface PromGaugeLike {
+  labels(labels: LabelValues): { set(value: number): void };
+}
+export interface PromHistogramLike {
+  labels(labels: LabelValues): { observe(value: number): void };
+}
+
+/**
+ * The prom-client module: `import * as promClient from 'prom-client'`. The constructors are called with a
+ * `PromMetricConfig`; their parameter is typed `never` so prom-client's own (stricter) config types fit.
+ */
+export interface PromClientLike {
+  Counter: new (config: never) => PromCounterLike;
+  Gauge: new (config: never) => PromGaugeLike;
+  Histogram: new (config: never) => PromHistogramLike;
+  register: PromRegistryLike;
+}
+
+export type OtelAttributes = Record<string, string | number | boolean | undefined>;
+
+export interface OtelInstrumentOptions {
+  description?: string;
+  unit?: string;
+  advice?: { explicitBucketBoundaries?: number[] };
+}
+
+/** An OpenTelemetry `Meter` (from `metrics.getMeter()` or a `MeterProvider`). */
+export interface OtelMeterLike {
+  createCounter(
+    name: string,
+    options?: OtelInstrumentOptions,
+  ): { add(value: number, attributes?: OtelAttributes): void };
+  createHistogram(
+    name: string,
+    options?: OtelInstrumentOptions,
+  ): { record(value: number, attributes?: OtelAttributes): void };
+  createGauge(
+    name: string,
+    options?: OtelInstrumentOptions,
+  ): { record(value: number, attributes?: OtelAttributes): void };
+}
+
+/** An OpenTelemetry `Span`. */
+export interface OtelSpanLike {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  recordException(exception: Error | string, time?: number): void;
+  setStatus(status: { code: number; message?: string }): unknown;
+  end(endTime?: number): void;
+}
+
+/** An OpenTelemetry `Context` (opaque here). */
+export type OtelContextLike = object;
+
+/** An OpenTelemetry `Tracer`. */
+export interface OtelTracerLike {
+  startSpan(
+    name: string,
+    options?: { attributes?: OtelAttributes; startTime?: number },
+    context?: OtelContextLike,
+  ): OtelSpanLike;
+}
+
+/** The `@opentelemetry/api` module: `import * as api from '@opentelemetry/api'`. */
+export interface OtelApiLike {
+  metrics: { getMeter(name: string, version?: string): OtelMeterLike };
+  trace: {
+    getTracer(name: string, version?: string): OtelTracerLike;
+    // biome-ignore lint/suspicious/noExplicitAny: the real signature takes the API's own Span class.
+    setSpan(context: OtelContextLike, span: any): OtelContextLike;
+  };
+  context: {
+    active(): OtelContextLike;
+    with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+      context: OtelContextLike,
+      fn: F,
+      thisArg?: ThisParameterType<F>,
+      ...args: A
+    ): ReturnType<F>;
+  };
+}
