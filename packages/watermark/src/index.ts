@@ -1,1 +1,30 @@
+export {
+  CursorTypeError,
+  InFlightTimeoutError,
+  LeaseHeldError,
+  PositionError,
+  StaleLeaseError,
+  UncommittedPageError,
+} from './errors.ts';
+export { keysetPages } from './keyset/extract.ts';
+export type { KeysetOptions, KeysetPage, KeysetPosition, KeysetSource, LeaseOptions } from './keyset/types.ts';
+export type { FileStateStoreOptions } from './state/file.ts';
+export { fileStateStore } from './state/file.ts';
+export { memoryStateStore } from './state/memory.ts';
+export { stateMigrations } from './state/migrations.ts';
+export type { PgStateStore, PgStateStoreOptions } from './state/postgres.ts';
+export { pgStateStore } from './state/postgres.ts';
+export type { RedisLike, RedisStateStoreOptions } from './state/redis.ts';
+export { redisStateStore } from './state/redis.ts';
+export type {
+  AcquireOptions,
+  AuditEntry,
+  CommitOptions,
+  Lease,
+  Position,
+  RewindOptions,
+  StateRecord,
+  StateStore,
+  StoreOptions,
+} from './state/types.ts';
 export { VERSION } from './version.ts';

@@ -1,0 +1,137 @@
+import { InvalidOptionError, type SqlClient, systemClock } from '@pipewright/core';
+import { PositionError, UncommittedPageError } from '../errors.ts';
+import { LeaseKeeper } from '../internal/lease-keeper.ts';
+import { waitForInFlight } from './bound.ts';
+import { resolveKeysetOptions } from './options.ts';
+import { KeysetSql } from './sql.ts';
+import type { KeysetOptions, KeysetPage, KeysetPosition } from './types.ts';
+
+type Query = { text: string; params: unknown[] };
+type Row = Record<string, unknown>;
+
+function asPosition(stateKey: string, value: unknown, keys: number): KeysetPosition | undefined {
+  if (value === undefined) return undefined;
+  const position = value as KeysetPosition;
+  if (
+    typeof position?.cursor !== 'string' ||
+    !Array.isArray(position.key) ||
+    position.key.length !== keys ||
+    position.key.some((k) => typeof k !== 'string')
+  ) {
+    throw new PositionError(
+      stateKey,
+      `expected { cursor: string, key: string[${keys}] }, found ${JSON.stringify(value)}`,
+    );
+  }
+  return position;
+}
+
+/**
+ * Yields pages of rows after the committed position, in `(cursor, key)` order, up to an upper bound that no
+ * in-flight or lagging transaction can still write below. The state advances only through `page.commit()`.
+ *
+ * @example
+ * for await (const page of keysetPages(sql, { source: { table: 'orders' }, cursor: 'updated_at', key: 'id', state, stateKey: 'orders' })) {
+ *   await sql.transaction(async (tx) => { await upsert(tx, page.rows); await page.commit(tx); });
+ * }
+ */
+export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptions): AsyncGenerator<KeysetPage<R>> {
+  const o = resolveKeysetOptions(options);
+  const q = new KeysetSql(o.source, o.cursor, o.keys);
+  const clock = o.clock ?? systemClock;
+  const keeper = o.lease ? new LeaseKeeper(o.state, clock, o.lease) : undefined;
+  if (keeper && o.lease) await keeper.start(o.stateKey, o.lease.owner);
+
+  const read = async <T>(query: Query): Promise<T[]> => {
+    if (o.statementTimeout === undefined) return (await sql.query<T>(query.text, query.params)).rows;
+    return sql.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('statement_timeout', $1, true)`, [String(o.statementTimeout)]);
+      return (await tx.query<T>(query.text, query.params)).rows;
+    });
+  };
+
+  let committed: KeysetPosition | undefined;
+  let pending: KeysetPosition | undefined; // committed by the caller, not yet checkpointed
+  let sinceCheckpoint = 0;
+  const write = async (position: KeysetPosition, tx?: SqlClient): Promise<void> => {
+    keeper?.check();
+    await o.state.commit(o.stateKey, position, { token: keeper?.lease?.token, tx });
+    pending = undefined;
+    sinceCheckpoint = 0;
+  };
+
+  try {
+    const stored = await o.state.get(o.stateKey);
+    let after = asPosition(o.stateKey, stored?.position, o.keys.length);
+    committed = after;
+
+    const probe = (await read<Record<string, string>>({ text: q.probe(), params: [...q.userParams] }))[0];
+    if (probe === undefined) return;
+    if (o.timeZone !== undefined) {
+      await sql.query('SELECT now() AT TIME ZONE $1::text', [o.timeZone]).catch((error: unknown) => {
+        throw new InvalidOptionError(
+          'timeZone',
+          `a time zone PostgreSQL knows (${(error as Error).message})`,
+          o.timeZone,
+        );
+      });
+    }
+    q.setTypes(
+      o.cursor,
+      probe.c as string,
+      o.keys.map((_, i) => probe[`k${i}`] as string),
+      o.timeZone,
+    );
+    if (q.kind === 'integer' && o.lag > 0) {
+      throw new InvalidOptionError('lag', '0 for an integer cursor (lag is measured on the clock)', o.lag);
+    }
+
+    const [bound] = await read<{ hi: string | null; snapshot: string }>(q.bound(o.lag));
+    if (!bound || bound.hi === null) return;
+    if (o.waitForInFlight) {
+      await waitForInFlight(sql, bound.snapshot, systemClock, o.inFlightTimeout, o.pollInterval, o.signal);
+    }
+
+    for (let index = 0; ; index++) {
+      o.signal?.throwIfAborted();
+      keeper?.check();
+      let last = false;
+      let [until] = await read<Record<string, string>>(q.boundary(after, bound.hi, o.pageSize, false));
+      if (until === undefined) {
+        [until] = await read<Record<string, string>>(q.boundary(after, bound.hi, o.pageSize, true));
+        last = true;
+        if (until === undefined) return;
+      }
+      const position: KeysetPosition = {
+        cursor: until.c as string,
+        key: o.keys.map((_, i) => until[`k${i}`] as string),
+      };
+      const rows = await read<R>(q.page(after, position));
+      let done = false;
+      const page: KeysetPage<R> = {
+        rows,
+        position,
+        index,
+        last,
+        async commit(tx?: SqlClient): Promise<void> {
+          if (done) return;
+          sinceCheckpoint++;
+          if (last || sinceCheckpoint >= o.checkpointEvery) await write(position, tx);
+          else pending = position;
+          done = true;
+          committed = position;
+        },
+      };
+      yield page;
+      if (!done) throw new UncommittedPageError(o.stateKey);
+      if (last) return;
+      after = position;
+    }
+  } finally {
+    try {
+      if (pending !== undefined && pending === committed) await write(pending);
+    } finally {
+      await keeper?.stop();
+    }
+  }
+}

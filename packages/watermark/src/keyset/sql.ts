@@ -1,0 +1,165 @@
+import { InvalidOptionError, quoteIdentifier, resolveTable } from '@pipewright/core';
+import { CursorTypeError } from '../errors.ts';
+import type { KeysetPosition, KeysetSource } from './types.ts';
+
+export type CursorKind = 'instant' | 'local' | 'date' | 'integer';
+
+const CURSOR_KINDS: Record<string, CursorKind> = {
+  'timestamp with time zone': 'instant',
+  'timestamp without time zone': 'local',
+  date: 'date',
+  smallint: 'integer',
+  integer: 'integer',
+  bigint: 'integer',
+};
+
+// A type name as printed by pg_typeof (regtype output): words, quoted identifiers, dots, brackets, modifiers.
+const TYPE_NAME = /^[\p{L}\p{N}_ ."[\](),]+$/u;
+
+const UTC_FORMAT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/** Builds every statement of one keyset extraction; user parameters keep `$1…$n`, ours follow. */
+export class KeysetSql {
+  readonly from: string;
+  readonly userParams: readonly unknown[];
+  readonly cursorColumn: string;
+  readonly keyColumns: readonly string[];
+  kind: CursorKind = 'instant';
+  #cursorType = '';
+  #keyTypes: string[] = [];
+  #timeZone: string | undefined;
+
+  constructor(source: KeysetSource, cursor: string, key: readonly string[]) {
+    if ('table' in source) {
+      this.from = `${resolveTable(source.table).sql} AS q`;
+      this.userParams = [];
+    } else if (typeof source?.query === 'string' && source.query.trim().length > 0) {
+      this.from = `(${source.query}) AS q`;
+      this.userParams = source.params ?? [];
+    } else {
+      throw new InvalidOptionError('source', '{ table } or { query, params? }', source);
+    }
+    this.cursorColumn = `q.${quoteIdentifier(cursor)}`;
+    this.keyColumns = key.map((column) => `q.${quoteIdentifier(column)}`);
+  }
+
+  /** One row's column types, or nothing when the source is empty. */
+  probe(): string {
+    const keys = this.keyColumns.map((column, i) => `, pg_typeof(${column})::text AS k${i}`).join('');
+    return `SELECT pg_typeof(${this.cursorColumn})::text AS c${keys} FROM ${this.from} LIMIT 1`;
+  }
+
+  /** Records the probed types; refuses cursors that cannot be compared as instants or numbers. */
+  setTypes(cursorName: string, cursorType: string, keyTypes: string[], timeZone: string | undefined): void {
+    const kind = CURSOR_KINDS[cursorType];
+    if (kind === undefined) {
+      throw new CursorTypeError(cursorName, cursorType, 'expected timestamptz, date, smallint, integer or bigint');
+    }
+    if (kind === 'local' && timeZone === undefined) {
+      throw new CursorTypeError(
+        cursorName,
+        cursorType,
+        'its values have no zone, so they cannot be compared as instants; pass `timeZone` (e.g. "UTC") naming the zone they were written in',
+      );
+    }
+    for (const type of keyTypes) {
+      if (!TYPE_NAME.test(type)) throw new InvalidOptionError('key', 'columns of a plain type', type);
+    }
+    this.kind = kind;
+    this.#cursorType = cursorType;
+    this.#keyTypes = keyTypes;
+    this.#timeZone = timeZone;
+  }
+
+  /** The upper bound and the snapshot it was taken in, in one statement (one snapshot). */
+  bound(lagMs: number): { text: string; params: unknown[] } {
+    if (this.kind === 'integer') {
+      return {
+        text: `SELECT max(${this.cursorColumn})::text AS hi, pg_current_snapshot()::text AS snapshot FROM ${this.from}`,
+        params: [...this.userParams],
+      };
+    }
+    // This statement does not read the source: only our parameter.
+    const params: unknown[] = [lagMs / 1000];
+    const at = `(now() - make_interval(secs => $${params.length}::float8))`;
+    // A date cursor is read up to the last complete UTC day: rows of today may still arrive.
+    const hi =
+      this.kind === 'date'
+        ? `to_char((${at} AT TIME ZONE 'UTC')::date - 1, 'YYYY-MM-DD')`
+        : `to_char(${at} AT TIME ZONE 'UTC', ${UTC_FORMAT})`;
+    return { text: `SELECT ${hi} AS hi, pg_current_snapshot()::text AS snapshot`, params };
+  }
+
+  /** Finds the position that ends the next page: the page-size-th row, or the last row up to the bound. */
+  boundary(
+    after: KeysetPosition | undefined,
+    hi: string,
+    pageSize: number,
+    lastRow: boolean,
+  ): { text: string; params: unknown[] } {
+    const params = [...this.userParams];
+    const cursorText = this.#cursorText(params);
+    const where = this.#range(params, after, hi);
+    const keys = this.keyColumns.map((column, i) => `, ${column}::text AS k${i}`).join('');
+    const order = lastRow ? this.#order(' DESC') : this.#order('');
+    const offset = lastRow ? '' : ` OFFSET ${pageSize - 1}`;
+    return {
+      text: `SELECT ${cursorText} AS c${keys} FROM ${this.from} WHERE ${where} ORDER BY ${order} LIMIT 1${offset}`,
+      params,
+    };
+  }
+
+  /** The rows after `after` up to and including `until`, in keyset order. */
+  page(after: KeysetPosition | undefined, until: KeysetPosition): { text: string; params: unknown[] } {
+    const params = [...this.userParams];
+    const lower = after === undefined ? 'true' : `${this.#tuple()} > ${this.#values(params, after)}`;
+    const upper = `${this.#tuple()} <= ${this.#values(params, until)}`;
+    return { text: `SELECT q.* FROM ${this.from} WHERE ${lower} AND ${upper} ORDER BY ${this.#order('')}`, params };
+  }
+
+  #range(params: unknown[], after: KeysetPosition | undefined, hi: string): string {
+    const upper = `${this.cursorColumn} <= ${this.#pushCursor(params, hi)}`;
+    return after === undefined ? upper : `${this.#tuple()} > ${this.#values(params, after)} AND ${upper}`;
+  }
+
+  #tuple(): string {
+    return `(${this.cursorColumn}, ${this.keyColumns.join(', ')})`;
+  }
+
+  #values(params: unknown[], position: KeysetPosition): string {
+    const parts = [this.#pushCursor(params, position.cursor)];
+    position.key.forEach((value, i) => {
+      params.push(value);
+      parts.push(`CAST($${params.length} AS ${this.#keyTypes[i]})`);
+    });
+    return `(${parts.join(', ')})`;
+  }
+
+  #pushCursor(params: unknown[], value: string): string {
+    params.push(value);
+    const index = params.length;
+    if (this.kind === 'local') params.push(this.#timeZone);
+    return this.#cursorValue(index);
+  }
+
+  #cursorValue(index: number): string {
+    if (this.kind === 'instant') return `CAST($${index} AS timestamptz)`;
+    if (this.kind === 'local') return `(CAST($${index} AS timestamptz) AT TIME ZONE $${index + 1}::text)`;
+    return `CAST($${index} AS ${this.#cursorType})`;
+  }
+
+  #cursorText(params: unknown[]): string {
+    const c = this.cursorColumn;
+    if (this.kind === 'instant') return `to_char(${c} AT TIME ZONE 'UTC', ${UTC_FORMAT})`;
+    if (this.kind === 'local') {
+      params.push(this.#timeZone);
+      return `to_char((${c} AT TIME ZONE $${params.length}::text) AT TIME ZONE 'UTC', ${UTC_FORMAT})`;
+    }
+    if (this.kind === 'date') return `to_char(${c}, 'YYYY-MM-DD')`;
+    return `${c}::text`;
+  }
+
+  #order(direction: string): string {
+    return [this.cursorColumn, ...this.keyColumns].map((column) => `${column}${direction}`).join(', ');
+  }
+}

@@ -1,0 +1,29 @@
+import type { Migration } from '@pipewright/core';
+
+/** Numbered schema changes of the PostgreSQL state store (applied by core's `migrate`). */
+export const stateMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'state and audit tables',
+    sql: (schema) => `
+      CREATE TABLE ${schema}.pipewright_watermark_state (
+        state_key text PRIMARY KEY,
+        position jsonb,
+        token bigint NOT NULL DEFAULT 0,
+        owner text,
+        lease_expires_at bigint,
+        updated_at bigint NOT NULL
+      );
+      CREATE TABLE ${schema}.pipewright_watermark_audit (
+        id bigserial PRIMARY KEY,
+        state_key text NOT NULL,
+        action text NOT NULL,
+        before jsonb,
+        after jsonb,
+        actor text NOT NULL,
+        reason text NOT NULL,
+        at bigint NOT NULL
+      );
+      CREATE INDEX ON ${schema}.pipewright_watermark_audit (state_key, id);`,
+  },
+];
