@@ -1,0 +1,143 @@
+import '../../../test/helpers/opentelemetry-cjs.ts';
+import * as api from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  type DataPoint,
+  type Histogram,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { FakeClock, TransientError } from '@pipewright/core';
+import * as promClient from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parsePrometheusSamples, sampleValue } from '../../../test/helpers/prometheus-text.ts';
+import { STEP_DURATION_BUCKETS } from './catalogue.ts';
+import { createPipelineMetrics } from './metrics.ts';
+
+function otelSdk() {
+  const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const spanExporter = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
+  return {
+    meterProvider,
+    meter: meterProvider.getMeter('test'),
+    tracer: tracerProvider.getTracer('test'),
+    spanExporter,
+    /** Flushes and returns the data points of one instrument. */
+    async points(name: string): Promise<{ unit: string; points: DataPoint<unknown>[] }> {
+      await reader.forceFlush();
+      const all = metricExporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
+      const found = all.filter((m) => m.descriptor.name === name).at(-1);
+      return { unit: found?.descriptor.unit ?? '', points: (found?.dataPoints ?? []) as DataPoint<unknown>[] };
+    },
+  };
+}
+
+function pointValue(points: DataPoint<unknown>[], attributes: Record<string, string>): unknown {
+  return points.find((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v))?.value;
+}
+
+afterEach(() => {
+  api.metrics.disable();
+});
+
+describe('OpenTelemetry', () => {
+  it('records the same instruments through a meter, observed by the SDK in-memory exporter', async () => {
+    const sdk = otelSdk();
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const metrics = createPipelineMetrics({ pipeline: 'orders', otel: { api, meter: sdk.meter }, clock });
+    await metrics.run(async (run) => {
+      run.record('extract', { in: 1000, out: 998, rejected: 2 });
+      await run.time('extract', () => clock.advance(300));
+    });
+    metrics.setWatermark('extract', clock.now() - 90_000);
+
+    const recordsIn = await sdk.points('pipewright_records_in');
+    expect(recordsIn.unit).toBe('{record}');
+    expect(pointValue(recordsIn.points, { pipeline: 'orders', step: 'extract' })).toBe(1000);
+    expect(pointValue((await sdk.points('pipewright_records_rejected')).points, { step: 'extract' })).toBe(2);
+
+    const duration = await sdk.points('pipewright_step_duration');
+    expect(duration.unit).toBe('s');
+    const histogram = pointValue(duration.points, { step: 'extract', outcome: 'success' }) as Histogram;
+    expect(histogram.count).toBe(1);
+    expect(histogram.sum).toBeCloseTo(0.3, 9);
+    expect(histogram.buckets.boundaries).toEqual(STEP_DURATION_BUCKETS);
+
+    expect(pointValue((await sdk.points('pipewright_last_success_timestamp')).points, { pipeline: 'orders' })).toBe(
+      clock.now() / 1000,
+    );
+    expect(pointValue((await sdk.points('pipewright_watermark_lag')).points, { step: 'extract' })).toBe(90);
+    expect(pointValue((await sdk.points('pipewright_runs')).points, { outcome: 'success' })).toBe(1);
+  });
+
+  it('opens a span per run and per step, with attributes, parentage and recorded exceptions', async () => {
+    const sdk = otelSdk();
+    const metrics = createPipelineMetrics({ pipeline: 'orders', otel: { api, meter: sdk.meter, tracer: sdk.tracer } });
+    const failure = new TransientError('connection reset');
+    await expect(
+      metrics.run(
+        async (run) => {
+          await run.time('extract', () => 'rows');
+          await run.time('load', () => {
+            throw failure;
+          });
+        },
+        { runId: 'run-42' },
+      ),
+    ).rejects.toBe(failure);
+
+    const spans = sdk.spanExporter.getFinishedSpans();
+    const byName = new Map(spans.map((span) => [span.name, span]));
+    const runSpan = byName.get('pipewright.run orders');
+    const extract = byName.get('pipewright.step extract');
+    const load = byName.get('pipewright.step load');
+    expect(runSpan && extract && load).toBeTruthy();
+    expect(runSpan?.attributes).toMatchObject({ 'pipewright.pipeline': 'orders', 'pipewright.run_id': 'run-42' });
+    expect(extract?.attributes).toMatchObject({ 'pipewright.step': 'extract', 'pipewright.run_id': 'run-42' });
+    for (const step of [extract, load]) {
+      expect(step?.parentSpanContext?.spanId).toBe(runSpan?.spanContext().spanId);
+      expect(step?.spanContext().traceId).toBe(runSpan?.spanContext().traceId);
+    }
+    expect(extract?.status.code).toBe(api.SpanStatusCode.UNSET);
+    expect(load?.status).toEqual({ code: api.SpanStatusCode.ERROR, message: 'connection reset' });
+    expect(load?.attributes['pipewright.error.kind']).toBe('transient');
+    const exception = load?.events.find((event) => event.name === 'exception');
+    expect(exception?.attributes?.['exception.message']).toBe('connection reset');
+    // The SDK names the exception by its `code` when it has one.
+    expect(exception?.attributes?.['exception.type']).toBe('PW_TRANSIENT');
+    expect(runSpan?.status.code).toBe(api.SpanStatusCode.ERROR);
+    expect(runSpan?.attributes['pipewright.outcome']).toBe('failure');
+    expect(pointValue((await sdk.points('pipewright_failures')).points, { step: 'load', kind: 'transient' })).toBe(1);
+  });
+
+  it('uses the global meter provider through the API when no meter is given', async () => {
+    const sdk = otelSdk();
+    api.metrics.setGlobalMeterProvider(sdk.meterProvider);
+    const metrics = createPipelineMetrics({ pipeline: 'global', otel: { api } });
+    metrics.record('s', { out: 3 });
+    expect(pointValue((await sdk.points('pipewright_records_out')).points, { pipeline: 'global' })).toBe(3);
+  });
+
+  it('feeds prom-client and OpenTelemetry at once from one call', async () => {
+    const sdk = otelSdk();
+    const registry = new promClient.Registry();
+    const metrics = createPipelineMetrics({
+      pipeline: 'both',
+      prometheus: { client: promClient, registry },
+      otel: { api, meter: sdk.meter },
+    });
+    metrics.record('s', { in: 11 });
+    expect(pointValue((await sdk.points('pipewright_records_in')).points, { pipeline: 'both' })).toBe(11);
+    const samples = parsePrometheusSamples(await registry.metrics());
+    expect(sampleValue(samples, 'pipewright_records_in_total', { pipeline: 'both' })).toBe(11);
+  });
+
+  it('refuses an otel option without the API module', () => {
+    expect(() => createPipelineMetrics({ pipeline: 'p', otel: { meter: {} } as never })).toThrow(/otel.api/);
+  });
+});
