@@ -1,10 +1,10 @@
 import { InvalidOptionError, type SqlClient } from '@pipewright/core';
-import { Batch, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
+import { Batch, type CopyStats, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
 import { deduplicate } from './internal/dedupe.ts';
 import { codecFor } from './internal/encode.ts';
 import { isRecordFailure, splitOnRecordFailure } from './internal/split.ts';
 import { distinct, keyJoin, lockTable } from './internal/sql.ts';
-import { createStage, loadRows } from './internal/stage.ts';
+import { createStage, loadRows, type StageLayout, stageLayout } from './internal/stage.ts';
 import { assertRows, atomically } from './internal/tx.ts';
 import type { TableDefinition, WriterColumn, WriterTable } from './table.ts';
 import { toWriterTable } from './table.ts';
@@ -87,23 +87,28 @@ export async function merge<Row extends object>(
   }));
   if (plan.mode === 'hard') staged.push(plan.column);
   const batch = new Batch(rows);
-  const { order, superseded } = deduplicate(batch, table.key, version);
+  const layout = stageLayout(
+    staged,
+    table.key.map((c) => c.name),
+  );
+  const statement = applyStatement(table, version, plan);
+  const direct = (options.directLoad ?? true) && plan.mode === 'none';
 
-  const counts = await atomically(sql, options.tx, async (tx) => {
-    if (order.length === 0) return ZERO;
-    if ((options.directLoad ?? true) && plan.mode === 'none' && order.length >= DIRECT_MIN_ROWS) {
-      const direct = await tryDirectLoad(tx, table, batch, order, staged);
-      if (direct !== undefined) return direct;
+  const write = async (tx: SqlClient, order: Uint32Array, detect: boolean): Promise<Counts> => {
+    if (direct && order.length >= DIRECT_MIN_ROWS) {
+      const loaded = await tryDirectLoad(tx, table, batch, order, layout, detect);
+      if (loaded !== undefined) return loaded;
     }
     await lockTable(tx, table, false);
-    const statement = applyStatement(table, version, plan);
     return splitOnRecordFailure(
       tx,
       batch,
       order,
       async (step, part) => {
         const stage = await createStage(step, staged);
-        const loaded = await loadRows(step, stage, batch, part, staged);
+        const stats: CopyStats = { rows: 0, duplicateKeys: false };
+        const loaded = await loadRows(step, stage, batch, part, layout, detect ? stats : undefined);
+        if (stats.duplicateKeys) throw new DuplicateKeys();
         const { rows: result } = await step.query<Counts>(statement.replaceAll('$STAGE', stage));
         const applied = result[0] ?? ZERO;
         return {
@@ -116,9 +121,33 @@ export async function merge<Row extends object>(
       add,
       ZERO,
     );
+  };
+
+  let superseded = 0;
+  const counts = await atomically(sql, options.tx, async (tx) => {
+    if (rows.length === 0) return ZERO;
+    // Optimistic: most batches have unique keys, noticed while streaming; only a batch with duplicates pays for
+    // a de-duplication pass and a second staging.
+    try {
+      return await tx.transaction((attempt) => write(attempt, identity(rows.length), true));
+    } catch (error) {
+      if (!(error instanceof DuplicateKeys)) throw error;
+    }
+    const deduplicated = deduplicate(batch, table.key, version);
+    superseded = deduplicated.superseded;
+    return write(tx, deduplicated.order, false);
   });
   if (batch.failures.length > 0) await options.onRejected?.(batch.failures);
   return { ...counts, superseded, rejected: batch.failures };
+}
+
+/** Two records of the batch share a key: de-duplicate, then write again. */
+class DuplicateKeys extends Error {}
+
+function identity(length: number): Uint32Array {
+  const order = new Uint32Array(length);
+  for (let i = 0; i < length; i++) order[i] = i;
+  return order;
 }
 
 type DeletePlan = { mode: 'none' } | { mode: 'soft'; marker: WriterColumn } | { mode: 'hard'; column: StagedColumn };
@@ -197,15 +226,20 @@ async function tryDirectLoad<Row>(
   table: WriterTable,
   batch: Batch<Row>,
   order: Uint32Array,
-  staged: readonly StagedColumn[],
+  layout: StageLayout,
+  detect: boolean,
 ): Promise<Counts | undefined> {
   if (!tx.capabilities.copy) return undefined;
   if (await anyKeyExists(tx, table, batch, order)) return undefined;
   await lockTable(tx, table, true);
+  const stats: CopyStats = { rows: 0, duplicateKeys: false };
   try {
-    const inserted = await tx.transaction((savepoint) => loadRows(savepoint, table.sql, batch, order, staged));
+    const inserted = await tx.transaction((savepoint) =>
+      loadRows(savepoint, table.sql, batch, order, layout, detect ? stats : undefined),
+    );
     return { ...ZERO, inserted };
   } catch (error) {
+    if (stats.duplicateKeys) throw new DuplicateKeys();
     if (isRecordFailure(error)) return undefined;
     throw error;
   }

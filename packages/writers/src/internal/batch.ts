@@ -1,5 +1,5 @@
 import type { WriterColumn } from '../table.ts';
-import { copyEscape } from './encode.ts';
+import type { LineEncoder } from './line.ts';
 import { Rejection } from './reject.ts';
 
 /** A record PostgreSQL would refuse (or did refuse), with the reason; the rest of the batch still loads. */
@@ -88,25 +88,44 @@ export class Batch<Row> {
 
 const CHUNK_CHARS = 1 << 16;
 
-/** COPY text-format data for the rows at `order`, skipping (and reporting) refused ones, in ~64 KiB chunks. */
+/** What a COPY pass learned: rows sent, and whether two of them shared a key. */
+export interface CopyStats {
+  rows: number;
+  duplicateKeys: boolean;
+}
+
+/**
+ * COPY text-format data for the rows at `order`, skipping (and reporting) refused ones, in ~64 KiB chunks.
+ * When `stats` is given, keys are remembered to notice duplicates while the server is busy with earlier chunks.
+ */
 export function* copyText<Row>(
   batch: Batch<Row>,
   order: Uint32Array,
   columns: readonly StagedColumn[],
-  counter?: { rows: number },
+  encode: LineEncoder,
+  stats?: CopyStats,
 ): Generator<string> {
-  const values: (string | null)[] = new Array(columns.length);
+  const rows = batch.rows as readonly Record<string, unknown>[];
+  const seen = stats === undefined ? undefined : new Set<string>();
+  const out = { key: '' };
   let chunk = '';
   for (let i = 0; i < order.length; i++) {
     const index = order[i] as number;
-    if (batch.rejected[index] === 1 || !batch.encodeRow(index, columns, values)) continue;
-    for (let c = 0; c < columns.length; c++) {
-      const value = values[c] as string | null;
-      if (c > 0) chunk += '\t';
-      chunk += value === null ? '\\N' : (columns[c] as StagedColumn).needsEscape ? copyEscape(value) : value;
+    if (batch.rejected[index] === 1) continue;
+    let line: string;
+    try {
+      line = encode(rows[index] as Record<string, unknown>, out);
+    } catch (error) {
+      if (!(error instanceof Rejection)) throw error;
+      // The slow path names the column; it records the failure.
+      if (batch.encodeRow(index, columns, new Array(columns.length))) batch.reject(index, error.message);
+      continue;
     }
-    chunk += '\n';
-    if (counter !== undefined) counter.rows++;
+    chunk += line;
+    if (seen !== undefined && stats !== undefined) {
+      stats.rows++;
+      if (seen.size === seen.add(out.key).size) stats.duplicateKeys = true;
+    }
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
       chunk = '';
@@ -121,14 +140,22 @@ export function* textArrays<Row>(
   order: Uint32Array,
   columns: readonly StagedColumn[],
   size: number,
+  keyPositions: readonly number[],
+  stats?: CopyStats,
 ): Generator<(string | null)[][]> {
   const values: (string | null)[] = new Array(columns.length);
+  const seen = stats === undefined ? undefined : new Set<string>();
   let arrays = columns.map((): (string | null)[] => []);
   let count = 0;
   for (let i = 0; i < order.length; i++) {
     const index = order[i] as number;
     if (batch.rejected[index] === 1 || !batch.encodeRow(index, columns, values)) continue;
     for (let c = 0; c < columns.length; c++) (arrays[c] as (string | null)[]).push(values[c] as string | null);
+    if (seen !== undefined && stats !== undefined) {
+      stats.rows++;
+      const key = keyPositions.map((p) => values[p]).join('\u0001');
+      if (seen.size === seen.add(key).size) stats.duplicateKeys = true;
+    }
     if (++count === size) {
       yield arrays;
       arrays = columns.map((): (string | null)[] => []);

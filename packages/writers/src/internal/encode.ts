@@ -14,7 +14,6 @@ const INT_RANGES = {
 } as const;
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
-const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 const UUID_TEXT = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 function kind(value: unknown): string {
@@ -41,6 +40,34 @@ function integer(type: keyof typeof INT_RANGES): TextEncoder {
   };
 }
 
+/** Counts the integer digits of a decimal text (without leading zeros), or returns -1 when it is not one. */
+function integerDigits(text: string): number {
+  let i = 0;
+  const n = text.length;
+  let c = text.charCodeAt(0);
+  if (c === 43 || c === 45) c = text.charCodeAt(++i); // + -
+  let digits = 0;
+  let seen = 0;
+  for (; i < n; c = text.charCodeAt(++i)) {
+    if (c < 48 || c > 57) break;
+    if (digits > 0 || c !== 48) digits++;
+    seen++;
+  }
+  if (i < n && c === 46) {
+    for (c = text.charCodeAt(++i); i < n; c = text.charCodeAt(++i)) {
+      if (c < 48 || c > 57) break;
+      seen++;
+    }
+  }
+  if (seen === 0) return -1;
+  if (i < n && (c === 101 || c === 69)) {
+    const exponent = text.slice(i + 1);
+    if (!/^[+-]?\d+$/.test(exponent)) return -1;
+    return Math.max(0, digits + Number(exponent));
+  }
+  return i === n ? digits : -1;
+}
+
 function numeric(precision: number | undefined, scale: number): TextEncoder {
   const maxIntegerDigits = precision === undefined ? Number.POSITIVE_INFINITY : precision - scale;
   return (value) => {
@@ -49,12 +76,11 @@ function numeric(precision: number | undefined, scale: number): TextEncoder {
     else if (typeof value === 'bigint') text = value.toString();
     else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
     else throw new Rejection(`expected a decimal string, number or bigint for numeric, got ${kind(value)}`);
-    const match = DECIMAL_TEXT.exec(text);
-    if (match === null || (match[2] === '' && (match[3] ?? '') === '')) {
+    const digits = integerDigits(text);
+    if (digits < 0) {
       if (precision === undefined && /^(NaN|[+-]?Infinity)$/.test(text)) return text;
       throw new Rejection(`invalid input syntax for type numeric: ${JSON.stringify(text)}`);
     }
-    const digits = (match[2] as string).replace(/^0+/, '').length + Number(match[4] ?? 0);
     if (digits > maxIntegerDigits) {
       throw new Rejection(
         `numeric field overflow: ${text} needs ${digits} integer digits, numeric allows ${maxIntegerDigits}`,

@@ -1,5 +1,22 @@
 import { quoteIdentifier, type SqlClient } from '@pipewright/core';
-import { type Batch, copyText, type StagedColumn, textArrays } from './batch.ts';
+import { type Batch, type CopyStats, copyText, type StagedColumn, textArrays } from './batch.ts';
+import { compileLineEncoder, type LineEncoder } from './line.ts';
+
+/** The staged columns of one call, with their compiled line encoder. */
+export interface StageLayout {
+  columns: readonly StagedColumn[];
+  encode: LineEncoder;
+  /** Positions of the key columns among `columns`. */
+  keyPositions: readonly number[];
+}
+
+export function stageLayout(columns: readonly StagedColumn[], keyNames: readonly string[]): StageLayout {
+  return {
+    columns,
+    encode: compileLineEncoder(columns, keyNames),
+    keyPositions: keyNames.map((name) => columns.findIndex((c) => c.name === name)),
+  };
+}
 
 let stageSequence = 0;
 
@@ -32,18 +49,20 @@ export async function loadRows<Row>(
   relation: string,
   batch: Batch<Row>,
   order: Uint32Array,
-  columns: readonly StagedColumn[],
+  layout: StageLayout,
+  stats?: CopyStats,
 ): Promise<number> {
+  const { columns } = layout;
   const names = columns.map((c) => c.sql).join(', ');
   if (tx.capabilities.copy) {
-    return tx.copyFrom(`COPY ${relation} (${names}) FROM STDIN`, copyText(batch, order, columns));
+    return tx.copyFrom(`COPY ${relation} (${names}) FROM STDIN`, copyText(batch, order, columns, layout.encode, stats));
   }
   const params = columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
   const aliases = columns.map((_, i) => `c${i}`).join(', ');
   const casts = columns.map((c, i) => `u.c${i}::${c.type}`).join(', ');
   const statement = `INSERT INTO ${relation} (${names}) SELECT ${casts} FROM unnest(${params}) AS u(${aliases})`;
   let written = 0;
-  for (const arrays of textArrays(batch, order, columns, ARRAY_CHUNK_ROWS)) {
+  for (const arrays of textArrays(batch, order, columns, ARRAY_CHUNK_ROWS, layout.keyPositions, stats)) {
     written += (await tx.query(statement, arrays)).rowCount;
   }
   return written;
