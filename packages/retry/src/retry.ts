@@ -1,0 +1,255 @@
+import { abortableSleep, ensureError, InvalidOptionError } from '@pipewright/core';
+import pRetry from 'p-retry';
+import { computeDelay } from './backoff.ts';
+import { RetryBudgetExhaustedError, RetryExhaustedError } from './errors.ts';
+import type { AnyFunction } from './internal/attempt.ts';
+import { invoke, runWithTimeout } from './internal/attempt.ts';
+import { AttemptFailure } from './internal/failure.ts';
+import { Listeners } from './internal/listeners.ts';
+import type { ResolvedRetryOptions, RetryOptions } from './options.ts';
+import { resolveRetryOptions } from './options.ts';
+import type { AttemptContext, Disposer, ExecuteOptions, Outcome, Policy, RetryEvent } from './types.ts';
+
+interface LoopState {
+  attempt: number;
+  readonly start: number;
+  previousDelay: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Retries a function under one set of options. The first attempt runs directly (no timer, no AbortController, no
+ * loop state unless `timeout` is set); only a failure that will be retried hands over to the p-retry loop, whose
+ * sleeps run on the injected clock and are interrupted by the signal.
+ */
+export class RetryPolicy implements Policy {
+  readonly options: ResolvedRetryOptions<unknown>;
+  readonly #onRetry: Listeners<RetryEvent>;
+  readonly #onGiveUp: Listeners<RetryEvent>;
+  readonly #onSuccess: Listeners<RetryEvent>;
+
+  constructor(options?: RetryOptions) {
+    this.options = resolveRetryOptions(options);
+    this.#onRetry = new Listeners('onRetry', this.options.logger);
+    this.#onGiveUp = new Listeners('onGiveUp', this.options.logger);
+    this.#onSuccess = new Listeners('onSuccess', this.options.logger);
+  }
+
+  /** Before each sleep: `{ attempt, delay, elapsed, error }`. Returns a disposer. */
+  onRetry(listener: (event: RetryEvent) => void): Disposer {
+    return this.#onRetry.add(listener);
+  }
+
+  /** When the call fails for good: `{ attempt, elapsed, error, reason }`. Returns a disposer. */
+  onGiveUp(listener: (event: RetryEvent) => void): Disposer {
+    return this.#onGiveUp.add(listener);
+  }
+
+  /** When the call succeeds: `{ attempt, elapsed }`. Returns a disposer. */
+  onSuccess(listener: (event: RetryEvent) => void): Disposer {
+    return this.#onSuccess.add(listener);
+  }
+
+  /** Runs `fn({ signal, attempt })` until it succeeds, fails for good, or `options.signal` aborts. */
+  execute<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
+    return this.call(fn, undefined, undefined, options?.signal ?? this.options.signal) as Promise<T>;
+  }
+
+  /**
+   * @internal The engine behind `execute` and `withRetry`: `args === undefined` calls `fn(context)`, otherwise
+   * `fn.apply(thisArg, args)` with the context in the last declared parameter if the caller left it empty.
+   */
+  async call(
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: readonly unknown[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const o = this.options;
+    if (signal?.aborted) throw signal.reason;
+    const start = o.clock.now();
+    let value: unknown;
+    try {
+      value =
+        o.timeout === undefined
+          ? await invoke(fn, thisArg, args, signal, 1)
+          : await this.#timed(fn, thisArg, args, signal, 1, start);
+    } catch (error) {
+      return this.#loop(fn, thisArg, args, { attempt: 1, start, previousDelay: o.initialDelay, signal }, error, false);
+    }
+    if (o.retryOn?.({ ok: true, value, attempt: 1 })) {
+      return this.#loop(fn, thisArg, args, { attempt: 1, start, previousDelay: o.initialDelay, signal }, value, true);
+    }
+    o.budget?.recordSuccess();
+    if (this.#onSuccess.size > 0) this.#emit(this.#onSuccess, 1, 0, start, undefined);
+    return value;
+  }
+
+  #timed(
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: readonly unknown[] | undefined,
+    signal: AbortSignal | undefined,
+    attempt: number,
+    start: number,
+  ): Promise<unknown> {
+    const o = this.options;
+    // Never let an attempt run past the deadline: its timeout is cut to the time that is left.
+    const left = o.maxElapsed - (o.clock.now() - start);
+    const ms = Math.max(1, Math.min(o.timeout as number, left));
+    return runWithTimeout(o.clock, ms, attempt, signal, (attemptSignal) =>
+      invoke(fn, thisArg, args, attemptSignal, attempt),
+    );
+  }
+
+  /** After the first failure: decide, sleep, then let p-retry run the remaining attempts. */
+  async #loop(
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: readonly unknown[] | undefined,
+    state: LoopState,
+    payload: unknown,
+    isValue: boolean,
+  ): Promise<unknown> {
+    const o = this.options;
+    await this.#afterFailure(state, payload, isValue);
+    const value = await pRetry(
+      async () => {
+        const attempt = ++state.attempt;
+        let result: unknown;
+        try {
+          if (state.signal?.aborted) throw state.signal.reason;
+          result =
+            o.timeout === undefined
+              ? await invoke(fn, thisArg, args, state.signal, attempt)
+              : await this.#timed(fn, thisArg, args, state.signal, attempt, state.start);
+        } catch (error) {
+          throw new AttemptFailure(error, false);
+        }
+        if (o.retryOn?.({ ok: true, value: result, attempt })) throw new AttemptFailure(result, true);
+        return result;
+      },
+      {
+        // Every limit, delay and decision is ours (the handler throws to stop); p-retry runs the loop.
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 0,
+        onFailedAttempt: ({ error }) => {
+          const failure = error as AttemptFailure;
+          return this.#afterFailure(state, failure.payload, failure.isValue);
+        },
+      },
+    );
+    o.budget?.recordSuccess();
+    if (this.#onSuccess.size > 0) this.#emit(this.#onSuccess, state.attempt, 0, state.start, undefined);
+    return value;
+  }
+
+  /** Throws the error the call ends with, or sleeps until the next attempt may start. */
+  async #afterFailure(state: LoopState, payload: unknown, isValue: boolean): Promise<void> {
+    const o = this.options;
+    const { attempt, signal } = state;
+    if (signal?.aborted) this.#giveUp(state, payload, 'aborted', signal.reason);
+    const classification = o.classify(payload);
+    if (!isValue) {
+      let retryable = classification.kind === 'transient';
+      if (o.abortOn !== undefined || o.retryOn !== undefined) {
+        const outcome: Outcome<unknown> = { ok: false, error: payload, classification, attempt };
+        if (o.abortOn?.(outcome)) retryable = false;
+        else if (o.retryOn?.(outcome)) retryable = true;
+      }
+      if (!retryable) this.#giveUp(state, payload, 'not-retryable', ensureError(payload));
+    }
+    const elapsed = o.clock.now() - state.start;
+    if (attempt >= o.maxAttempts) {
+      this.#giveUp(
+        state,
+        payload,
+        'attempts',
+        new RetryExhaustedError(attempt, elapsed, 'attempts', o.maxAttempts, payload),
+      );
+    }
+    let delay = computeDelay(o, attempt, state.previousDelay, payload);
+    const hint = classification.kind === 'transient' ? classification.retryAfterMs : undefined;
+    if (hint !== undefined) delay = Math.min(o.maxDelay, Math.max(delay, hint));
+    state.previousDelay = delay;
+    if (elapsed + delay >= o.maxElapsed) {
+      this.#giveUp(
+        state,
+        payload,
+        'deadline',
+        new RetryExhaustedError(attempt, elapsed, 'deadline', o.maxElapsed, payload),
+      );
+    }
+    const budget = o.budget;
+    if (budget !== undefined && !budget.tryAcquire()) {
+      const error = new RetryBudgetExhaustedError(attempt, budget.tokens, budget.retryCost, payload);
+      this.#giveUp(state, payload, 'budget', error);
+    }
+    if (this.#onRetry.size > 0) this.#emit(this.#onRetry, attempt, delay, state.start, payload);
+    if (delay <= 0) return;
+    try {
+      await abortableSleep(o.clock, delay, signal);
+    } catch (reason) {
+      this.#giveUp(state, payload, 'aborted', reason);
+    }
+  }
+
+  #giveUp(state: LoopState, payload: unknown, reason: RetryEvent['reason'], thrown: unknown): never {
+    if (this.#onGiveUp.size > 0) {
+      const { attempt, start } = state;
+      this.#onGiveUp.emit({ attempt, delay: 0, elapsed: this.options.clock.now() - start, error: payload, reason });
+    }
+    throw thrown;
+  }
+
+  #emit(listeners: Listeners<RetryEvent>, attempt: number, delay: number, start: number, error: unknown): void {
+    listeners.emit({ attempt, delay, elapsed: this.options.clock.now() - start, error });
+  }
+}
+
+/** Anything with an `execute(fn, { signal })` method. */
+export function isPolicy(value: unknown): value is Policy {
+  return typeof value === 'object' && value !== null && typeof (value as Policy).execute === 'function';
+}
+
+/**
+ * Runs `fn({ signal, attempt })` once with retries. Options are validated on every call: for a hot path, build a
+ * `RetryPolicy` once or use `withRetry`.
+ */
+export function retry<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, options?: RetryOptions<T>): Promise<T> {
+  if (typeof fn !== 'function') return Promise.reject(new InvalidOptionError('fn', 'a function', fn));
+  let policy: RetryPolicy;
+  try {
+    policy = new RetryPolicy(options as RetryOptions);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return policy.execute(fn);
+}
+
+/**
+ * Wraps `fn` so every call is retried: same parameters, same `this`, and a promise of the same result. Pass options
+ * (validated once, here) or any policy, such as `wrap(retryPolicy, breaker)`.
+ *
+ * The attempt context `{ signal, attempt }` is passed in `fn`'s last declared parameter when a caller leaves it
+ * empty, so declare it last: `async (id: string, context?: AttemptContext) => …`.
+ */
+export function withRetry<This, Args extends unknown[], R>(
+  fn: (this: This, ...args: Args) => R,
+  options?: RetryOptions<Awaited<R>> | Policy,
+): (this: This, ...args: Args) => Promise<Awaited<R>> {
+  if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
+  const target = fn as AnyFunction;
+  if (isPolicy(options) && !(options instanceof RetryPolicy)) {
+    return function (this: This, ...args: Args): Promise<Awaited<R>> {
+      return options.execute((context) => invoke(target, this, args, context.signal, context.attempt)) as Promise<
+        Awaited<R>
+      >;
+    };
+  }
+  const policy = options instanceof RetryPolicy ? options : new RetryPolicy(options as RetryOptions);
+  const signal = policy.options.signal;
+  return function (this: This, ...args: Args): Promise<Awaited<R>> {
+    return policy.call(target, this, args, signal) as Promise<Awaited<R>>;
+  };
+}
