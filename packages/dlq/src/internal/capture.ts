@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { type Classifier, ensureError, InvalidOptionError } from '@pipewright/core';
+import { encodeValue } from '../codec.ts';
+import type { Redactor } from '../redact.ts';
+import type { DeadLetterInput } from '../types.ts';
+
+/** A failure flattened to the strings both backends store. */
+export interface CapturedRow {
+  key: string;
+  pipeline: string;
+  step: string;
+  runId: string | null;
+  source: string | null;
+  record: string;
+  errorClass: string;
+  errorCode: string | null;
+  errorMessage: string;
+  errorStack: string | null;
+  errorKind: string;
+  errorReason: string;
+  attempt: number;
+  /** Epoch milliseconds of the earliest and latest failure folded into this row. */
+  firstFailedAt: number;
+  failedAt: number;
+  /** How many inputs of the batch folded into this row (same idempotency key). */
+  count: number;
+}
+
+export interface CaptureContext {
+  classify: Classifier;
+  redact: Redactor | undefined;
+  now: number;
+}
+
+const SEP = '\u001f';
+const MAX_KEY_LENGTH = 200;
+
+function errorCode(error: Error): string | null {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : null;
+}
+
+/** Flattens one input; throws `InvalidOptionError` for malformed input before anything is written. */
+export function captureOne(input: DeadLetterInput, context: CaptureContext, index: number): CapturedRow {
+  if (input === null || typeof input !== 'object') {
+    throw new InvalidOptionError(`inputs[${index}]`, 'a dead-letter input object', input);
+  }
+  if (typeof input.pipeline !== 'string' || input.pipeline.length === 0) {
+    throw new InvalidOptionError(`inputs[${index}].pipeline`, 'a non-empty string', input.pipeline);
+  }
+  const attempt = input.attempt ?? 1;
+  if (!Number.isInteger(attempt) || attempt < 0) {
+    throw new InvalidOptionError(`inputs[${index}].attempt`, 'a non-negative integer', input.attempt);
+  }
+  const failedAt = input.failedAt === undefined ? context.now : input.failedAt.getTime();
+  if (!Number.isFinite(failedAt)) {
+    throw new InvalidOptionError(`inputs[${index}].failedAt`, 'a valid Date', input.failedAt);
+  }
+  const step = input.step ?? '';
+  const error = ensureError(input.error);
+  const { kind, reason } = context.classify(input.error);
+  const record = encodeValue(context.redact ? context.redact(input.record) : input.record);
+  const source = input.source === undefined ? null : encodeValue(input.source);
+  let key = input.idempotencyKey;
+  if (key === undefined) {
+    const material = `${input.pipeline}${SEP}${step}${SEP}${source ?? record}`;
+    key = material.length > MAX_KEY_LENGTH ? `sha256:${createHash('sha256').update(material).digest('hex')}` : material;
+  } else if (typeof key !== 'string' || key.length === 0) {
+    throw new InvalidOptionError(`inputs[${index}].idempotencyKey`, 'a non-empty string', key);
+  }
+  return {
+    key,
+    pipeline: input.pipeline,
+    step,
+    runId: input.runId ?? null,
+    source,
+    record,
+    errorClass: error.name || error.constructor?.name || 'Error',
+    errorCode: errorCode(error),
+    errorMessage: error.message,
+    errorStack: error.stack ?? null,
+    errorKind: kind,
+    errorReason: reason,
+    attempt,
+    firstFailedAt: failedAt,
+    failedAt,
+    count: 1,
+  };
+}
+
+/**
+ * Captures a batch, folding inputs that share an idempotency key into one row (a batch may not touch a row
+ * twice): the latest failure wins, counts add up. `slots[i]` is the row index of input `i`.
+ */
+export function captureBatch(
+  inputs: readonly DeadLetterInput[],
+  context: CaptureContext,
+): { rows: CapturedRow[]; slots: number[] } {
+  if (!Array.isArray(inputs)) throw new InvalidOptionError('inputs', 'an array of dead-letter inputs', inputs);
+  const rows: CapturedRow[] = [];
+  const slots = new Array<number>(inputs.length);
+  const byKey = new Map<string, number>();
+  for (let i = 0; i < inputs.length; i++) {
+    const row = captureOne(inputs[i] as DeadLetterInput, context, i);
+    const existing = byKey.get(row.key);
+    if (existing === undefined) {
+      byKey.set(row.key, rows.length);
+      slots[i] = rows.length;
+      rows.push(row);
+    } else {
+      const kept = rows[existing] as CapturedRow;
+      row.count = kept.count + 1;
+      row.firstFailedAt = Math.min(row.firstFailedAt, kept.firstFailedAt);
+      if (row.failedAt < kept.failedAt) row.failedAt = kept.failedAt;
+      rows[existing] = row;
+      slots[i] = existing;
+    }
+  }
+  return { rows, slots };
+}

@@ -1,0 +1,76 @@
+import { assertIdentifier, type Migration, quoteIdentifier } from '@pipewright/core';
+
+/** Quoted names of the queue's table, its audit table and its indexes. */
+export interface PgNames {
+  table: string;
+  audit: string;
+  component: string;
+}
+
+export function pgNames(schema: string, table: string): PgNames {
+  // Index names derive from the table name; assertIdentifier refuses one that would exceed 63 bytes.
+  assertIdentifier(`${table}_audit_entry`);
+  return {
+    table: `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`,
+    audit: `${quoteIdentifier(schema)}.${quoteIdentifier(`${table}_audit`)}`,
+    component: `dlq:${table}`,
+  };
+}
+
+/** The numbered migrations of one queue table (`migrate` passes the quoted schema). */
+export function pgMigrations(table: string): Migration[] {
+  const q = (suffix: string): string => quoteIdentifier(`${table}${suffix}`);
+  return [
+    {
+      version: 1,
+      name: 'dead letters and audit trail',
+      sql: (schema) => `
+        CREATE TABLE ${schema}.${q('')} (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          idempotency_key text NOT NULL,
+          state text NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'replaying', 'resolved', 'discarded', 'parked')),
+          pipeline text NOT NULL,
+          step text NOT NULL DEFAULT '',
+          run_id text,
+          source json,
+          record json NOT NULL,
+          error_class text NOT NULL,
+          error_code text,
+          error_message text NOT NULL,
+          error_stack text,
+          error_kind text NOT NULL,
+          error_reason text NOT NULL,
+          attempt integer NOT NULL,
+          failure_count integer NOT NULL DEFAULT 1,
+          redrive_count integer NOT NULL DEFAULT 0,
+          first_failed_at timestamptz NOT NULL,
+          last_failed_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL,
+          lease_until timestamptz,
+          lease_token text,
+          prev_state text
+        );
+        CREATE UNIQUE INDEX ${q('_key')} ON ${schema}.${q('')} (idempotency_key);
+        CREATE INDEX ${q('_claim')} ON ${schema}.${q('')} (id) WHERE state IN ('pending', 'replaying');
+        CREATE INDEX ${q('_review')} ON ${schema}.${q('')} (state, pipeline, step, error_code);
+        CREATE INDEX ${q('_age')} ON ${schema}.${q('')} (state, updated_at);
+        CREATE INDEX ${q('_run')} ON ${schema}.${q('')} (run_id) WHERE run_id IS NOT NULL;
+        CREATE TABLE ${schema}.${q('_audit')} (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          entry_id bigint NOT NULL REFERENCES ${schema}.${q('')} (id) ON DELETE CASCADE,
+          at timestamptz NOT NULL,
+          from_state text,
+          to_state text NOT NULL,
+          actor text NOT NULL,
+          why text NOT NULL
+        );
+        CREATE INDEX ${q('_audit_entry')} ON ${schema}.${q('_audit')} (entry_id, id);`,
+    },
+  ];
+}
+
+/** Columns every read selects, cast so that pg and PGlite return the same shapes. */
+export const ENTRY_COLUMNS = `id::text AS id, state, idempotency_key, pipeline, step, run_id, source::text AS source,
+  record::text AS record, error_class, error_code, error_message, error_stack, error_kind, error_reason, attempt,
+  failure_count, redrive_count, first_failed_at, last_failed_at, updated_at`;

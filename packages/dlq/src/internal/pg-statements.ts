@@ -1,0 +1,94 @@
+import type { PgNames } from './pg-schema.ts';
+import { ENTRY_COLUMNS } from './pg-schema.ts';
+
+/**
+ * One statement for a whole batch: `unnest` the columns, upsert on the idempotency key (a re-send adds to the
+ * count and moves the last failure time; a resolved or discarded entry re-opens as pending, with an audit row).
+ */
+export function sendStatement(n: PgNames): string {
+  return `WITH up AS (
+    INSERT INTO ${n.table} AS d (idempotency_key, pipeline, step, run_id, source, record, error_class, error_code,
+      error_message, error_stack, error_kind, error_reason, attempt, failure_count, first_failed_at, last_failed_at,
+      updated_at)
+    SELECT k, p, s, r, src::json, rec::json, ec, eco, em, es, ek, er, a, c, ff, lf, $17::timestamptz
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+      $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::timestamptz[],
+      $16::timestamptz[]) AS u(k, p, s, r, src, rec, ec, eco, em, es, ek, er, a, c, ff, lf)
+    ON CONFLICT (idempotency_key) DO UPDATE SET
+      failure_count = d.failure_count + excluded.failure_count,
+      first_failed_at = least(d.first_failed_at, excluded.first_failed_at),
+      last_failed_at = greatest(d.last_failed_at, excluded.last_failed_at),
+      run_id = excluded.run_id, record = excluded.record, source = excluded.source, attempt = excluded.attempt,
+      error_class = excluded.error_class, error_code = excluded.error_code, error_message = excluded.error_message,
+      error_stack = excluded.error_stack, error_kind = excluded.error_kind, error_reason = excluded.error_reason,
+      state = CASE WHEN d.state IN ('resolved', 'discarded') THEN 'pending' ELSE d.state END,
+      prev_state = d.state,
+      updated_at = excluded.updated_at
+    RETURNING id, idempotency_key, state, prev_state, (xmax = 0) AS inserted
+  ), audit AS (
+    INSERT INTO ${n.audit} (entry_id, at, from_state, to_state, actor, why)
+    SELECT id, $17::timestamptz, prev_state, 'pending', 'send', 'failed again'
+    FROM up WHERE NOT inserted AND prev_state IN ('resolved', 'discarded')
+  )
+  SELECT id::text AS id, idempotency_key, inserted FROM up`;
+}
+
+/**
+ * Claims one entry with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same one, and records
+ * the transition in the same statement. `$1` now, `$2` lease end, `$3` token, `$4` actor; filter from `$5`.
+ */
+export function claimStatement(n: PgNames, where: string, byId: boolean): string {
+  const claimable = byId
+    ? `(state IN ('pending', 'parked', 'discarded') OR (state = 'replaying' AND lease_until < $1::timestamptz))`
+    : `(state = 'pending' OR (state = 'replaying' AND lease_until < $1::timestamptz))`;
+  return `WITH c AS (
+    SELECT id, state FROM ${n.table}
+    WHERE ${claimable}${where ? ` AND ${where}` : ''}
+    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+  ), u AS (
+    UPDATE ${n.table} AS t SET state = 'replaying', lease_until = $2::timestamptz, lease_token = $3,
+      updated_at = $1::timestamptz, prev_state = c.state
+    FROM c WHERE t.id = c.id
+    RETURNING t.*
+  ), audit AS (
+    INSERT INTO ${n.audit} (entry_id, at, from_state, to_state, actor, why)
+    SELECT id, $1::timestamptz, prev_state, 'replaying', $4,
+      CASE WHEN prev_state = 'replaying' THEN 'lease expired: reclaimed' ELSE 'redrive' END
+    FROM u
+  )
+  SELECT ${ENTRY_COLUMNS} FROM u`;
+}
+
+/**
+ * Records a redrive outcome only while `$2` (the token) still holds the lease: a worker whose lease was taken
+ * over changes nothing. `$1` id, `$3` completion, `$4` max redrives, `$5` now, `$6` actor, `$7` why.
+ */
+export function completeStatement(n: PgNames): string {
+  return `WITH u AS (
+    UPDATE ${n.table} SET
+      state = CASE $3::text WHEN 'resolve' THEN 'resolved' WHEN 'discard' THEN 'discarded'
+        ELSE CASE WHEN redrive_count + 1 >= $4::int THEN 'parked' ELSE 'pending' END END,
+      redrive_count = redrive_count + CASE WHEN $3::text = 'fail' THEN 1 ELSE 0 END,
+      lease_until = NULL, lease_token = NULL, updated_at = $5::timestamptz, prev_state = state
+    WHERE id = $1::bigint AND state = 'replaying' AND lease_token = $2
+    RETURNING id, state
+  ), audit AS (
+    INSERT INTO ${n.audit} (entry_id, at, from_state, to_state, actor, why)
+    SELECT id, $5::timestamptz, 'replaying', state, $6, $7 FROM u
+  )
+  SELECT state FROM u`;
+}
+
+/** Moves entry `$1` from one of `$2` states to `$3`, with an audit row. `$4` now, `$5` actor, `$6` why. */
+export function transitionStatement(n: PgNames, resetRedrives: boolean): string {
+  return `WITH u AS (
+    UPDATE ${n.table} SET state = $3, updated_at = $4::timestamptz, prev_state = state, lease_until = NULL,
+      lease_token = NULL${resetRedrives ? ', redrive_count = 0' : ''}
+    WHERE id = $1::bigint AND state = ANY($2::text[])
+    RETURNING id, prev_state
+  ), audit AS (
+    INSERT INTO ${n.audit} (entry_id, at, from_state, to_state, actor, why)
+    SELECT id, $4::timestamptz, prev_state, $3, $5, $6 FROM u
+  )
+  SELECT id FROM u`;
+}

@@ -1,0 +1,217 @@
+/**
+ * Lua scripts of the Redis backend. Each runs atomically, so a batch is written entirely or not at all, and
+ * two workers can never claim the same entry. Every key shares the queue's `{hash tag}`, so on Redis Cluster
+ * they live in one slot and the scripts may touch entry keys they derive from the base prefix.
+ *
+ * Keys under base `<prefix>{<name>}:`: `keys` (hash: idempotency key → id), `s` (work stream, consumer group
+ * `pw`), `e:<id>` (entry hash), `h:<id>` (audit list of JSON `[at, from, to, by, why]`).
+ */
+
+const AUDIT = `
+local function audit(base, id, now, from, to, by, why)
+  redis.call('RPUSH', base .. 'h:' .. id, cjson.encode({now, from, to, by, why}))
+end
+local function drop_message(stream, group, msg)
+  if msg and msg ~= '' then
+    redis.call('XACK', stream, group, msg)
+    redis.call('XDEL', stream, msg)
+  end
+end
+`;
+
+/** KEYS: keys hash, stream. ARGV: base, now, then 16 fields per entry. Returns [id, created, …]. */
+export const SEND_SCRIPT: string = `${AUDIT}
+local base, now = ARGV[1], ARGV[2]
+local out = {}
+for i = 3, #ARGV, 16 do
+  local key = ARGV[i]
+  local id = redis.call('HGET', KEYS[1], key)
+  local ek = id and (base .. 'e:' .. id)
+  if id and redis.call('EXISTS', ek) == 1 then
+    local cur = redis.call('HMGET', ek, 'state', 'first_failed_at', 'last_failed_at')
+    local first, last = ARGV[i + 14], ARGV[i + 15]
+    if tonumber(cur[2]) < tonumber(first) then first = cur[2] end
+    if tonumber(cur[3]) > tonumber(last) then last = cur[3] end
+    redis.call('HINCRBY', ek, 'failure_count', ARGV[i + 13])
+    redis.call('HSET', ek, 'run_id', ARGV[i + 3], 'source', ARGV[i + 4], 'record', ARGV[i + 5],
+      'error_class', ARGV[i + 6], 'error_code', ARGV[i + 7], 'error_message', ARGV[i + 8],
+      'error_stack', ARGV[i + 9], 'error_kind', ARGV[i + 10], 'error_reason', ARGV[i + 11],
+      'attempt', ARGV[i + 12], 'first_failed_at', first, 'last_failed_at', last, 'updated_at', now)
+    if cur[1] == 'resolved' or cur[1] == 'discarded' then
+      local msg = redis.call('XADD', KEYS[2], '*', 'e', id)
+      redis.call('HSET', ek, 'state', 'pending', 'msg', msg)
+      audit(base, id, now, cur[1], 'pending', 'send', 'failed again')
+    end
+    out[#out + 1] = id
+    out[#out + 1] = 0
+  else
+    id = redis.call('XADD', KEYS[2], '*', 'e', '')
+    redis.call('HSET', base .. 'e:' .. id, 'state', 'pending', 'idempotency_key', key,
+      'pipeline', ARGV[i + 1], 'step', ARGV[i + 2], 'run_id', ARGV[i + 3], 'source', ARGV[i + 4],
+      'record', ARGV[i + 5], 'error_class', ARGV[i + 6], 'error_code', ARGV[i + 7],
+      'error_message', ARGV[i + 8], 'error_stack', ARGV[i + 9], 'error_kind', ARGV[i + 10],
+      'error_reason', ARGV[i + 11], 'attempt', ARGV[i + 12], 'failure_count', ARGV[i + 13],
+      'redrive_count', 0, 'first_failed_at', ARGV[i + 14], 'last_failed_at', ARGV[i + 15],
+      'updated_at', now, 'msg', id)
+    redis.call('HSET', KEYS[1], key, id)
+    out[#out + 1] = id
+    out[#out + 1] = 1
+  end
+end
+return out
+`;
+
+/**
+ * KEYS: stream. ARGV: base, group, consumer, now, leaseUntil, token, by, filter JSON, id ('' = any), maxScan.
+ * Looks first at delivered messages (returned to pending, or leases that expired by the injected clock), then
+ * reads new ones with XREADGROUP. Returns the claimed entry id, or false.
+ */
+export const CLAIM_SCRIPT: string = `${AUDIT}
+local base, group, consumer = ARGV[1], ARGV[2], ARGV[3]
+local now, lease, token, by = tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
+local filter = cjson.decode(ARGV[8])
+local only, max_scan = ARGV[9], tonumber(ARGV[10])
+local stream = KEYS[1]
+
+local function matches(ek)
+  local f = redis.call('HMGET', ek, 'pipeline', 'step', 'error_code', 'run_id', 'last_failed_at')
+  if filter.pipeline and f[1] ~= filter.pipeline then return false end
+  if filter.step and f[2] ~= filter.step then return false end
+  if filter.errorCode and f[3] ~= filter.errorCode then return false end
+  if filter.runId and f[4] ~= filter.runId then return false end
+  if filter.failedBefore and tonumber(f[5]) > filter.failedBefore then return false end
+  if filter.failedAfter and tonumber(f[5]) < filter.failedAfter then return false end
+  return true
+end
+
+local function take(id, ek, prev, msg)
+  if msg and msg ~= '' then redis.call('XCLAIM', stream, group, consumer, 0, msg, 'JUSTID') end
+  redis.call('HSET', ek, 'state', 'replaying', 'lease_until', lease, 'lease_token', token, 'updated_at', now)
+  local why = 'redrive'
+  if prev == 'replaying' then why = 'lease expired: reclaimed' end
+  audit(base, id, now, prev, 'replaying', by, why)
+  return id
+end
+
+local function claimable(state, lease_until)
+  return state == 'pending' or (state == 'replaying' and tonumber(lease_until) < now)
+end
+
+if only ~= '' then
+  local ek = base .. 'e:' .. only
+  local st = redis.call('HMGET', ek, 'state', 'lease_until', 'msg')
+  if not st[1] then return false end
+  if claimable(st[1], st[2]) or st[1] == 'parked' or st[1] == 'discarded' then return take(only, ek, st[1], st[3]) end
+  return false
+end
+
+-- Inspect one delivered message: claim it, skip it, or drop it when stale. Returns an id when claimed.
+local function inspect(mid, fields)
+  if not fields then
+    redis.call('XACK', stream, group, mid)
+    return nil
+  end
+  local id = fields[2]
+  if id == '' then id = mid end
+  local ek = base .. 'e:' .. id
+  local st = redis.call('HMGET', ek, 'state', 'lease_until', 'msg')
+  if not st[1] or st[3] ~= mid or not (st[1] == 'pending' or st[1] == 'replaying') then
+    drop_message(stream, group, mid)
+    return nil
+  end
+  if claimable(st[1], st[2]) and matches(ek) then return take(id, ek, st[1], mid) end
+  return nil
+end
+
+local start, scanned = '-', 0
+while scanned < max_scan do
+  local pend = redis.call('XPENDING', stream, group, start, '+', 100)
+  if #pend == 0 then break end
+  for _, p in ipairs(pend) do
+    local m = redis.call('XRANGE', stream, p[1], p[1])[1]
+    local got = inspect(p[1], m and m[2])
+    if got then return got end
+  end
+  scanned = scanned + #pend
+  start = '(' .. pend[#pend][1]
+end
+
+while scanned < max_scan do
+  local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', stream, '>')
+  if not r or #r[1][2] == 0 then break end
+  local m = r[1][2][1]
+  scanned = scanned + 1
+  local got = inspect(m[1], m[2])
+  if got then return got end
+end
+return false
+`;
+
+/**
+ * KEYS: stream. ARGV: base, group, id, token, completion, maxRedrives, now, by, why. Records the outcome only
+ * while the token holds the lease. Returns the new state, or '' when the lease was lost.
+ */
+export const COMPLETE_SCRIPT: string = `${AUDIT}
+local base, group, id, token, completion = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local max, now, by, why = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
+local stream = KEYS[1]
+local ek = base .. 'e:' .. id
+local st = redis.call('HMGET', ek, 'state', 'lease_token', 'msg', 'redrive_count')
+if st[1] ~= 'replaying' or st[2] ~= token then return '' end
+local to, redrives = 'resolved', tonumber(st[4])
+if completion == 'discard' then to = 'discarded' end
+if completion == 'fail' then
+  redrives = redrives + 1
+  if redrives >= max then to = 'parked' else to = 'pending' end
+end
+redis.call('HSET', ek, 'state', to, 'lease_until', '', 'lease_token', '', 'updated_at', now, 'redrive_count', redrives)
+if to == 'pending' then
+  -- Its message stays delivered (claimable by the next scan); one removed earlier is replaced.
+  if not st[3] or st[3] == '' or #redis.call('XRANGE', stream, st[3], st[3]) == 0 then
+    redis.call('HSET', ek, 'msg', redis.call('XADD', stream, '*', 'e', id))
+  end
+else
+  drop_message(stream, group, st[3])
+  redis.call('HSET', ek, 'msg', '')
+end
+audit(base, id, now, 'replaying', to, by, why)
+return to
+`;
+
+/** KEYS: stream. ARGV: base, group, id, from (comma list), to, now, by, why, reset. Returns 1 or 0. */
+export const TRANSITION_SCRIPT: string = `${AUDIT}
+local base, group, id, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, by, why, reset = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local stream = KEYS[1]
+local ek = base .. 'e:' .. id
+local st = redis.call('HMGET', ek, 'state', 'msg')
+if not st[1] or not string.find(',' .. from .. ',', ',' .. st[1] .. ',', 1, true) then return 0 end
+redis.call('HSET', ek, 'state', to, 'updated_at', now, 'lease_until', '', 'lease_token', '')
+if reset == '1' then redis.call('HSET', ek, 'redrive_count', 0) end
+drop_message(stream, group, st[2])
+if to == 'pending' then
+  redis.call('HSET', ek, 'msg', redis.call('XADD', stream, '*', 'e', id))
+else
+  redis.call('HSET', ek, 'msg', '')
+end
+audit(base, id, now, st[1], to, by, why)
+return 1
+`;
+
+/** KEYS: keys hash, stream. ARGV: base, group, cutoff, states (comma list), ids…. Returns how many were deleted. */
+export const PURGE_SCRIPT: string = `${AUDIT}
+local base, group, cutoff, states = ARGV[1], ARGV[2], tonumber(ARGV[3]), ',' .. ARGV[4] .. ','
+local deleted = 0
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  local ek = base .. 'e:' .. id
+  local st = redis.call('HMGET', ek, 'state', 'updated_at', 'idempotency_key', 'msg')
+  if st[1] and string.find(states, ',' .. st[1] .. ',', 1, true) and tonumber(st[2]) < cutoff then
+    if redis.call('HGET', KEYS[1], st[3]) == id then redis.call('HDEL', KEYS[1], st[3]) end
+    drop_message(KEYS[2], group, st[4])
+    redis.call('DEL', ek, base .. 'h:' .. id)
+    deleted = deleted + 1
+  end
+end
+return deleted
+`;
