@@ -11,7 +11,7 @@ export { job } from './job.ts';
 export type { AcquireResult, Lease, LeaseHolder, LeaseStore, LeaseStoreOptions } from './lease.ts';
 export { createLeaseStore, leaseMigrations } from './lease.ts';
 export type { Step, StepDecorator, StepDecoratorOptions, StepMeasure, StepOptions } from './step.ts';
-export { step } from './step.ts';
+export { step, stepsOf } from './step.ts';
 export type {
   LineageDataset,
   RetryPolicyLike,

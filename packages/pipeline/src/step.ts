@@ -139,6 +139,36 @@ function define(name: string, fn: (...args: unknown[]) => unknown, options: Step
   };
 }
 
+/**
+ * The `@step` methods of `instance` (its class and base classes), bound to it, ready for `job()`.
+ *
+ * @example
+ * const result = await job('orders', stepsOf(new OrdersJob(pool))).run();
+ */
+export function stepsOf(instance: object): Step[] {
+  if (typeof instance !== 'object' || instance === null) {
+    throw new InvalidOptionError('instance', 'an object whose class has @step methods', instance);
+  }
+  const found: Step[] = [];
+  const seen = new Set<PropertyKey>();
+  for (
+    let proto = Object.getPrototypeOf(instance);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const key of Reflect.ownKeys(proto)) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const def = definitions.get(Object.getOwnPropertyDescriptor(proto, key)?.value);
+      if (def) found.push(wrap({ ...def, fn: def.fn.bind(instance) }));
+    }
+  }
+  if (found.length === 0) {
+    throw new InvalidOptionError('instance', 'an object whose class has @step methods', instance);
+  }
+  return found;
+}
+
 function wrap(def: StepDefinition): Step {
   const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const outcome = await executeStep(def, this, args);
