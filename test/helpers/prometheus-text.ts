@@ -8,6 +8,13 @@ export function parsePrometheusText(text: string): ParsedFamily[] {
   return parsePrometheusTextFormat(text);
 }
 
+/** Prometheus writes infinities as `+Inf` and `-Inf`. */
+function sampleNumber(text: string | undefined): number {
+  if (text === '+Inf') return Number.POSITIVE_INFINITY;
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -25,7 +32,7 @@ export function parsePrometheusSamples(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const family of parsePrometheusTextFormat(untyped)) {
     for (const metric of family.metrics) {
-      samples.push({ name: family.name, labels: metric.labels ?? {}, value: Number(metric.value) });
+      samples.push({ name: family.name, labels: metric.labels ?? {}, value: sampleNumber(metric.value) });
     }
   }
   return samples;
