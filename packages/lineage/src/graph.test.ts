@@ -198,6 +198,7 @@ describe('LineageGraph', () => {
     const jobs = g.toJobEvents({ clock, producer: 'https://example.com/etl' });
     expect(jobs).toHaveLength(3);
     expect(jobs[2]!.job.facets?.documentation?.description).toBe('Revenue per day and country');
+    expect(jobs[2]!.job.facets?.documentation?._producer).toBe('https://example.com/etl');
     const v = openLineageValidator();
     for (const e of [...events, ...jobs]) expect(v.event(e)).toEqual([]);
     expect(new Set(g.toRunEvents({ eventTypes: ['COMPLETE'] }).map((e) => e.run.runId)).size).toBe(3);

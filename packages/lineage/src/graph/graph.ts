@@ -1,14 +1,10 @@
 import type { Clock } from '@pipewright/core';
-import { systemClock } from '@pipewright/core';
 import { InvalidLineageInputError } from '../errors.ts';
-import type { InputDataset, Job, JobEvent, OutputDataset, RunEvent, RunEventType } from '../events.ts';
-import { jobEvent, runEvent } from '../events.ts';
+import type { JobEvent, RunEvent, RunEventType } from '../events.ts';
 import { assertString } from '../facets/base.ts';
 import type { ColumnTransformation, InputField, SchemaField } from '../facets/dataset.ts';
-import { columnLineageFacet, schemaFacet } from '../facets/dataset.ts';
-import { documentationFacet, jobTypeFacet, sqlFacet } from '../facets/run.ts';
-import { uuidv7At } from '../internal/uuid.ts';
 import type { DatasetRef } from '../naming.ts';
+import { graphJobEvents, graphRunEvents } from './export.ts';
 import type { RenderOptions } from './render.ts';
 import { toDot, toMermaid } from './render.ts';
 
@@ -50,7 +46,8 @@ export interface TransformSpec {
   description?: string;
 }
 
-interface TransformNode {
+/** @internal */
+export interface TransformNode {
   name: string;
   inputs: string[];
   outputs: string[];
@@ -74,7 +71,8 @@ export interface GraphEventOptions {
   clock?: Clock;
 }
 
-const key = (ref: DatasetRef): string => `${ref.namespace}\u0000${ref.name}`;
+/** @internal Identity of a dataset in the graph. */
+export const key = (ref: DatasetRef): string => `${ref.namespace}\u0000${ref.name}`;
 
 /**
  * A job's lineage as a graph: source datasets, transforms (with column mappings) and destination datasets.
@@ -277,74 +275,14 @@ export class LineageGraph {
     };
   }
 
-  #io(t: TransformNode): { job: Job; inputs: InputDataset[]; outputs: OutputDataset[] } {
-    const dataset = (k: string): InputDataset => {
-      const d = this.#datasets.get(k) as DatasetNode;
-      return d.fields
-        ? { namespace: d.namespace, name: d.name, facets: { schema: schemaFacet(d.fields) } }
-        : { namespace: d.namespace, name: d.name };
-    };
-    const outputs = t.outputs.map((k) => {
-      const out: OutputDataset = dataset(k);
-      const mappings = t.columns.filter((m) => key(m.output) === k);
-      if (mappings.length > 0) {
-        const fields: Record<string, InputField[]> = {};
-        for (const m of mappings) {
-          fields[m.field] = m.from.map((s) => {
-            const transformation: ColumnTransformation = { type: s.type ?? 'DIRECT' };
-            if (s.subtype !== undefined) transformation.subtype = s.subtype;
-            if (s.description !== undefined) transformation.description = s.description;
-            if (s.masking !== undefined) transformation.masking = s.masking;
-            return {
-              namespace: s.dataset.namespace,
-              name: s.dataset.name,
-              field: s.field,
-              transformations: [transformation],
-            };
-          });
-        }
-        out.facets = { ...out.facets, columnLineage: columnLineageFacet(fields) };
-      }
-      return out;
-    });
-    const facets: Job['facets'] = { jobType: jobTypeFacet() };
-    if (t.sql !== undefined) facets.sql = sqlFacet(t.sql);
-    if (t.description !== undefined) facets.documentation = documentationFacet(t.description);
-    return { job: { namespace: this.namespace, name: t.name, facets }, inputs: t.inputs.map(dataset), outputs };
-  }
-
   /** One run per transform (START then COMPLETE by default), with schema and column-lineage facets. */
   toRunEvents(options: GraphEventOptions = {}): RunEvent[] {
-    const clock = options.clock ?? systemClock;
-    const types = options.eventTypes ?? ['START', 'COMPLETE'];
-    const events: RunEvent[] = [];
-    for (const t of this.#transforms.values()) {
-      const runId = options.runId ? options.runId(t.name) : uuidv7At(clock.now());
-      const io = this.#io(t);
-      for (const eventType of types) {
-        events.push(
-          runEvent({
-            eventType,
-            run: { runId },
-            ...io,
-            clock,
-            ...(options.producer ? { producer: options.producer } : {}),
-          }),
-        );
-      }
-    }
-    return events;
+    return graphRunEvents(this, options);
   }
 
   /** One JobEvent per transform: the static lineage, without runs. */
   toJobEvents(options: Omit<GraphEventOptions, 'eventTypes' | 'runId'> = {}): JobEvent[] {
-    return [...this.#transforms.values()].map((t) =>
-      jobEvent({
-        ...this.#io(t),
-        clock: options.clock ?? systemClock,
-        ...(options.producer ? { producer: options.producer } : {}),
-      }),
-    );
+    return graphJobEvents(this, options);
   }
 
   /** A Mermaid flowchart to paste into Markdown. */
