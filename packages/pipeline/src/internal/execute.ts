@@ -83,7 +83,7 @@ async function run(
   const logger = scope.logger ?? def.logger;
   const hooks = scope.hooks ? [...scope.hooks, ...def.hooks] : def.hooks;
   const base = { step: def.name, pipeline: scope.pipeline, runId: scope.runId };
-  const lineageRunId = randomUUID();
+  const lineageRunId = def.lineage ? randomUUID() : '';
   const startedAt = clock.now();
   for (const h of hooks) if (h.onStepStart) safely(logger, 'onStepStart hook', () => h.onStepStart?.(base));
   emitLineage(def, logger, 'START', clock, lineageRunId, scope.runId, undefined, undefined);
