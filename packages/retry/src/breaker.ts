@@ -161,19 +161,30 @@ export class CircuitBreaker implements Policy {
   }
 
   /** Runs `fn` if the circuit admits it, and records the outcome. Refused calls reject with `BrokenCircuitError`. */
-  async execute<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, options?: ExecuteOptions): Promise<T> {
     const signal = options?.signal;
     const attempt = options?.attempt ?? 1;
-    const ticket = this.admit(attempt);
-    let value: T;
+    let ticket: number | undefined;
+    let result: T | PromiseLike<T>;
     try {
-      value = await fn({ signal: signal ?? neverAborted(), attempt });
+      ticket = this.admit(attempt);
+      result = fn({ signal: signal ?? neverAborted(), attempt });
     } catch (error) {
-      this.failure(ticket, error, attempt, signal);
-      throw error;
+      if (ticket !== undefined) this.failure(ticket, error, attempt, signal);
+      return Promise.reject(error);
     }
-    this.success(ticket, attempt);
-    return value;
+    const admitted = ticket;
+    // Plain `.then` rather than an async frame: this sits on the success path of every call.
+    return Promise.resolve(result).then(
+      (value) => {
+        this.success(admitted, attempt);
+        return value;
+      },
+      (error: unknown) => {
+        this.failure(admitted, error, attempt, signal);
+        throw error;
+      },
+    );
   }
 
   /** @internal Admits a call or throws `BrokenCircuitError`; the ticket ties the outcome to the state it entered. */

@@ -1,6 +1,7 @@
 import type { Classifier, Clock, Logger } from '@pipewright/core';
 import { classify, createClassifier, InvalidOptionError, systemClock } from '@pipewright/core';
 import type { Backoff, Jitter } from './backoff.ts';
+import type { CircuitBreaker } from './breaker.ts';
 import type { RetryBudget } from './budget.ts';
 import type { Outcome } from './types.ts';
 
@@ -34,6 +35,11 @@ export interface RetryOptions<T = unknown> {
   /** A token bucket shared by many calls to one dependency; an empty bucket stops retrying. */
   budget?: RetryBudget | undefined;
   /**
+   * Every attempt goes through this breaker: the same order as `wrap(retryPolicy, breaker)`, without its extra
+   * promises. An open circuit rejects the attempt with `BrokenCircuitError`, which is not retried.
+   */
+  breaker?: CircuitBreaker | undefined;
+  /**
    * Return `true` to retry this outcome whatever its classification: an error, or a returned value (for example a
    * `Response` with status 503, whose `Retry-After` is then honoured).
    * @example retryOn: (o) => o.ok ? o.value.status === 503 : o.error instanceof MyFlakyError
@@ -63,6 +69,7 @@ export interface ResolvedRetryOptions<T> {
   readonly timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly budget: RetryBudget | undefined;
+  readonly breaker: CircuitBreaker | undefined;
   readonly retryOn: ((outcome: Outcome<T>) => boolean) | undefined;
   readonly abortOn: ((outcome: Outcome<T>) => boolean) | undefined;
   readonly classify: Classifier;
@@ -126,6 +133,10 @@ export function resolveRetryOptions<T>(options: RetryOptions<T> = {}): ResolvedR
   if (budget !== undefined && (typeof budget !== 'object' || budget === null || !('tryAcquire' in budget))) {
     throw new InvalidOptionError('budget', 'a RetryBudget', budget);
   }
+  const breaker = options.breaker;
+  if (breaker !== undefined && (typeof breaker !== 'object' || breaker === null || !('admit' in breaker))) {
+    throw new InvalidOptionError('breaker', 'a CircuitBreaker', breaker);
+  }
   const clock = options.clock ?? systemClock;
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
     throw new InvalidOptionError('clock', 'a Clock', clock);
@@ -144,6 +155,7 @@ export function resolveRetryOptions<T>(options: RetryOptions<T> = {}): ResolvedR
     timeout,
     signal,
     budget,
+    breaker,
     retryOn: optionalFunction('retryOn', options.retryOn),
     abortOn: optionalFunction('abortOn', options.abortOn),
     classify: classifier,

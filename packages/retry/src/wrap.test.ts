@@ -55,6 +55,34 @@ describe('wrap', () => {
     expect(clock.now()).toBe(3 * 1000 + 3 * 100);
   });
 
+  it('the breaker option behaves like wrap(retry, breaker)', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ consecutiveFailures: 2, halfOpenAfter: 1000, clock });
+    const events: string[] = [];
+    breaker.onBreak(() => events.push('break'));
+    breaker.onReset(() => events.push('reset'));
+    let calls = 0;
+    const fetchRow = withRetry(
+      async (fail: boolean) => {
+        calls++;
+        if (fail) throw new TransientError('down');
+        return 'row';
+      },
+      { clock, breaker, maxAttempts: 5, initialDelay: 10 },
+    );
+    const failed = fetchRow(true).catch((e: unknown) => e);
+    await clock.runAll();
+    expect(await failed).toBeInstanceOf(BrokenCircuitError);
+    expect(calls).toBe(2);
+    const refused = await fetchRow(false).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BrokenCircuitError);
+    expect(calls).toBe(2); // refused at once: not called, not retried
+    await clock.advance(1000);
+    await expect(fetchRow(false)).resolves.toBe('row');
+    expect(events).toEqual(['break', 'reset']);
+    expect(() => withRetry(async () => 1, { breaker: {} as never })).toThrow(/`breaker` to be a CircuitBreaker/);
+  });
+
   it('wrap(breaker, retry): the breaker sees one outcome per call, after all its retries', async () => {
     const clock = new FakeClock();
     const breaker = new CircuitBreaker({ consecutiveFailures: 2, clock });
