@@ -181,10 +181,18 @@ export function createPipelineMetrics(options: PipelineMetricsOptions): Pipeline
   const monitorHandles = new Map<string, { value: Handle; status: Handle }>();
   const group = pushgateway ? { ...pushgateway, groupingKey: { ...pushgateway.groupingKey, pipeline } } : undefined;
 
+  const standaloneLoggers = new Map<string, Logger>();
   const noStepParent = {
     runId: undefined,
     context: undefined,
-    stepLogger: (step: string) => logger.child({ step }),
+    stepLogger(step: string): Logger {
+      let stepLogger = standaloneLoggers.get(step);
+      if (!stepLogger) {
+        stepLogger = logger.child({ step });
+        standaloneLoggers.set(step, stepLogger);
+      }
+      return stepLogger;
+    },
   };
 
   const exposition = async (): Promise<string> => {
