@@ -1,4 +1,4 @@
-import { FakeClock, NonErrorThrownError, TransientError } from '@pipewright/core';
+import { classify, FakeClock, NonErrorThrownError, TransientError } from '@pipewright/core';
 import { describe, expect, it, vi } from 'vitest';
 import { sequence } from './__fixtures__/random.ts';
 import { AttemptTimeoutError, RetryExhaustedError } from './errors.ts';
@@ -85,6 +85,13 @@ describe('retry: the schedule', () => {
       'Gave up after 3 attempts in 400 ms (maxAttempts 3 reached); last failure: Error: still down',
     );
     expect(fn).toHaveBeenCalledTimes(3);
+  });
+
+  it('RetryExhaustedError classifies as its last failure, so callers upstream see a transient failure', async () => {
+    const clock = new FakeClock();
+    const call = settle(retry(() => Promise.reject(transient()), { clock, maxAttempts: 2 }));
+    await clock.runAll();
+    expect(classify(call.error)).toEqual({ kind: 'transient', reason: 'network ECONNRESET' });
   });
 
   it('maxAttempts 1 never retries', async () => {
@@ -290,6 +297,18 @@ describe('retry: cancellation', () => {
     await clock.runAll();
     expect(call.error).toBe('stop');
     expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('a result that arrives after an abort during its attempt is returned, not thrown away', async () => {
+    const controller = new AbortController();
+    const value = await retry(
+      async () => {
+        controller.abort('late');
+        return 'kept';
+      },
+      { signal: controller.signal },
+    );
+    expect(value).toBe('kept');
   });
 
   it('the per-attempt timeout aborts the attempt signal, fails it even if ignored, and retries', async () => {
