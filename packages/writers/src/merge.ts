@@ -1,12 +1,12 @@
 import { InvalidOptionError, type SqlClient } from '@pipewright/core';
 import { Batch, type CopyStats, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
 import { deduplicate } from './internal/dedupe.ts';
-import { codecFor } from './internal/encode.ts';
+import { applyStatement, type DeleteOption, deletePlan } from './internal/merge-sql.ts';
 import { isRecordFailure, splitOnRecordFailure } from './internal/split.ts';
-import { distinct, keyJoin, lockTable } from './internal/sql.ts';
+import { lockTable } from './internal/sql.ts';
 import { createStage, loadRows, type StageLayout, stageLayout } from './internal/stage.ts';
 import { assertRows, atomically } from './internal/tx.ts';
-import type { TableDefinition, WriterColumn, WriterTable } from './table.ts';
+import type { TableDefinition, WriterTable } from './table.ts';
 import { toWriterTable } from './table.ts';
 
 export interface MergeOptions<Row> {
@@ -22,7 +22,7 @@ export interface MergeOptions<Row> {
    * kept as a tombstone (its version still guards against older replays). `hard`: the stored row is deleted;
    * the field need not be a column.
    */
-  delete?: { field: string; mode?: 'soft' | 'hard' };
+  delete?: DeleteOption;
   /**
    * Load straight into the target, without staging, when a sample of the batch's keys is absent from it (a
    * first load); falls back to staging if any key turns out to exist. @default true
@@ -61,7 +61,6 @@ const add = (a: Counts, b: Counts): Counts => ({
 /** Below this many rows staging costs little, and the direct load's exclusive lock is not worth it. */
 const DIRECT_MIN_ROWS = 10_000;
 const PROBE_KEYS = 64;
-const HARD_DELETE_COLUMN = 'pw_deleted';
 
 /**
  * Upserts `rows` by the table's business key in one transaction: stage (COPY or array parameters), then one
@@ -148,72 +147,6 @@ function identity(length: number): Uint32Array {
   const order = new Uint32Array(length);
   for (let i = 0; i < length; i++) order[i] = i;
   return order;
-}
-
-type DeletePlan = { mode: 'none' } | { mode: 'soft'; marker: WriterColumn } | { mode: 'hard'; column: StagedColumn };
-
-function deletePlan(table: WriterTable, option: MergeOptions<never>['delete']): DeletePlan {
-  if (option === undefined) return { mode: 'none' };
-  const mode = option.mode ?? 'hard';
-  if (typeof option.field !== 'string') throw new InvalidOptionError('delete.field', 'a field name', option.field);
-  if (mode === 'soft') {
-    const marker = table.column(option.field, 'delete.field');
-    if (marker.type !== 'boolean') throw new InvalidOptionError('delete.field', 'a boolean column', marker.type);
-    return { mode: 'soft', marker };
-  }
-  if (mode !== 'hard') throw new InvalidOptionError('delete.mode', "'soft' or 'hard'", mode);
-  const field = option.field;
-  const codec = codecFor('boolean');
-  return {
-    mode: 'hard',
-    column: {
-      name: HARD_DELETE_COLUMN,
-      sql: `"${HARD_DELETE_COLUMN}"`,
-      type: 'boolean',
-      encode: codec?.encode ?? String,
-      needsEscape: false,
-      nullable: false,
-      get: (row) => row[field] === true,
-    },
-  };
-}
-
-/** The apply statement; `$STAGE` is replaced by the (quoted, generated) staging table name. */
-function applyStatement(table: WriterTable, version: WriterColumn | undefined, plan: DeletePlan): string {
-  const t = table.sql;
-  const columns = table.columns.map((c) => c.sql).join(', ');
-  const keys = table.key.map((c) => c.sql).join(', ');
-  const firstKey = (table.key[0] as WriterColumn).sql;
-  const newer = version === undefined ? 'TRUE' : `s.${version.sql} > t.${version.sql}`;
-  const changedValues = table.values.length === 0 ? 'FALSE' : distinct(table.values, 's', 't');
-  const hard = plan.mode === 'hard';
-  const isNew = hard ? `NOT s.${plan.column.sql}` : 'TRUE';
-  const isChange = hard ? `(s.${plan.column.sql} OR ${changedValues})` : changedValues;
-  const changed = `changed AS ${hard ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
-      SELECT s.* FROM $STAGE s LEFT JOIN ${t} t ON ${keyJoin(table, 't', 's')}
-      WHERE CASE WHEN t.${firstKey} IS NULL THEN ${isNew} ELSE ${newer} AND ${isChange} END)`;
-  const set = table.values.map((c) => `${c.sql} = EXCLUDED.${c.sql}`).join(', ');
-  const conflict =
-    table.values.length === 0
-      ? 'DO NOTHING'
-      : `DO UPDATE SET ${set} WHERE ${distinct(table.values, 't', 'EXCLUDED')}${version === undefined ? '' : ` AND t.${version.sql} < EXCLUDED.${version.sql}`}`;
-  const softDeleted = plan.mode === 'soft' ? `t.${plan.marker.sql}` : 'FALSE';
-  const written = `written AS (
-      INSERT INTO ${t} AS t (${columns}) SELECT ${columns} FROM changed${hard ? ` WHERE NOT ${plan.column.sql}` : ''}
-      ORDER BY ${keys}
-      ON CONFLICT (${keys}) ${conflict}
-      RETURNING (xmax = 0) AS ins, ${softDeleted} AS del)`;
-  const removed = hard
-    ? `, removed AS (
-      DELETE FROM ${t} t USING changed c WHERE c.${plan.column.sql} AND ${keyJoin(table, 't', 'c')}${version === undefined ? '' : ` AND t.${version.sql} < c.${version.sql}`}
-      RETURNING 1)`
-    : '';
-  const deleted = hard ? '(SELECT count(*) FROM removed)::int' : 'count(*) FILTER (WHERE del)::int';
-  return `WITH ${changed}, ${written}${removed}
-    SELECT count(*) FILTER (WHERE ins AND NOT del)::int AS inserted,
-           count(*) FILTER (WHERE NOT ins AND NOT del)::int AS updated,
-           ${deleted} AS deleted
-    FROM written`;
 }
 
 /**

@@ -31,7 +31,6 @@ export function compileLineEncoder(columns: readonly StagedColumn[], keyNames: r
   lines.push('return line + "\\n";');
   const declareKeys = keyParts.length > 0 ? `let ${keyParts.join(', ')};` : '';
   const source = `return function encodeLine(row, out) { ${declareKeys} ${lines.join('\n')} };`;
-  // biome-ignore lint/security/noGlobalEval: generated from validated identifiers only (see above)
   const factory = new Function('enc', 'get', 'esc', 'Rejection', source) as (
     enc: readonly ((value: unknown) => string)[],
     get: readonly (((row: Record<string, unknown>) => unknown) | undefined)[],

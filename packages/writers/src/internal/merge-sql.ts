@@ -1,0 +1,81 @@
+import { InvalidOptionError } from '@pipewright/core';
+import type { WriterColumn, WriterTable } from '../table.ts';
+import type { StagedColumn } from './batch.ts';
+import { codecFor } from './encode.ts';
+import { distinct, keyJoin } from './sql.ts';
+
+const HARD_DELETE_COLUMN = 'pw_deleted';
+
+export interface DeleteOption {
+  field: string;
+  mode?: 'soft' | 'hard';
+}
+
+export type DeletePlan =
+  | { mode: 'none' }
+  | { mode: 'soft'; marker: WriterColumn }
+  | { mode: 'hard'; column: StagedColumn };
+
+export function deletePlan(table: WriterTable, option: DeleteOption | undefined): DeletePlan {
+  if (option === undefined) return { mode: 'none' };
+  const mode = option.mode ?? 'hard';
+  if (typeof option.field !== 'string') throw new InvalidOptionError('delete.field', 'a field name', option.field);
+  if (mode === 'soft') {
+    const marker = table.column(option.field, 'delete.field');
+    if (marker.type !== 'boolean') throw new InvalidOptionError('delete.field', 'a boolean column', marker.type);
+    return { mode: 'soft', marker };
+  }
+  if (mode !== 'hard') throw new InvalidOptionError('delete.mode', "'soft' or 'hard'", mode);
+  const field = option.field;
+  const codec = codecFor('boolean');
+  return {
+    mode: 'hard',
+    column: {
+      name: HARD_DELETE_COLUMN,
+      sql: `"${HARD_DELETE_COLUMN}"`,
+      type: 'boolean',
+      encode: codec?.encode ?? String,
+      needsEscape: false,
+      nullable: false,
+      get: (row) => row[field] === true,
+    },
+  };
+}
+
+/** The apply statement; `$STAGE` is replaced by the (quoted, generated) staging table name. */
+export function applyStatement(table: WriterTable, version: WriterColumn | undefined, plan: DeletePlan): string {
+  const t = table.sql;
+  const columns = table.columns.map((c) => c.sql).join(', ');
+  const keys = table.key.map((c) => c.sql).join(', ');
+  const firstKey = (table.key[0] as WriterColumn).sql;
+  const newer = version === undefined ? 'TRUE' : `s.${version.sql} > t.${version.sql}`;
+  const changedValues = table.values.length === 0 ? 'FALSE' : distinct(table.values, 's', 't');
+  const hard = plan.mode === 'hard';
+  const isNew = hard ? `NOT s.${plan.column.sql}` : 'TRUE';
+  const isChange = hard ? `(s.${plan.column.sql} OR ${changedValues})` : changedValues;
+  const changed = `changed AS ${hard ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
+      SELECT s.* FROM $STAGE s LEFT JOIN ${t} t ON ${keyJoin(table, 't', 's')}
+      WHERE CASE WHEN t.${firstKey} IS NULL THEN ${isNew} ELSE ${newer} AND ${isChange} END)`;
+  const set = table.values.map((c) => `${c.sql} = EXCLUDED.${c.sql}`).join(', ');
+  const conflict =
+    table.values.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${set} WHERE ${distinct(table.values, 't', 'EXCLUDED')}${version === undefined ? '' : ` AND t.${version.sql} < EXCLUDED.${version.sql}`}`;
+  const softDeleted = plan.mode === 'soft' ? `t.${plan.marker.sql}` : 'FALSE';
+  const written = `written AS (
+      INSERT INTO ${t} AS t (${columns}) SELECT ${columns} FROM changed${hard ? ` WHERE NOT ${plan.column.sql}` : ''}
+      ORDER BY ${keys}
+      ON CONFLICT (${keys}) ${conflict}
+      RETURNING (xmax = 0) AS ins, ${softDeleted} AS del)`;
+  const removed = hard
+    ? `, removed AS (
+      DELETE FROM ${t} t USING changed c WHERE c.${plan.column.sql} AND ${keyJoin(table, 't', 'c')}${version === undefined ? '' : ` AND t.${version.sql} < c.${version.sql}`}
+      RETURNING 1)`
+    : '';
+  const deleted = hard ? '(SELECT count(*) FROM removed)::int' : 'count(*) FILTER (WHERE del)::int';
+  return `WITH ${changed}, ${written}${removed}
+    SELECT count(*) FILTER (WHERE ins AND NOT del)::int AS inserted,
+           count(*) FILTER (WHERE NOT ins AND NOT del)::int AS updated,
+           ${deleted} AS deleted
+    FROM written`;
+}
