@@ -75,3 +75,23 @@ export class PositionError extends PipewrightError {
     super('PW_WATERMARK_POSITION', `State key "${stateKey}": ${detail}`, { kind: 'fatal' });
   }
 }
+
+/** A record's cursor or key cannot be compared safely; it goes to `onInvalid` (the dead-letter path) when given. */
+export class InvalidRecordError extends PipewrightError {
+  readonly record: unknown;
+  constructor(record: unknown, reason: string) {
+    super('PW_WATERMARK_INVALID_RECORD', `Record skipped by the incremental filter: ${reason}`, { kind: 'record' });
+    this.record = record;
+  }
+}
+
+/** A source declared `ordered` yielded a record before the previous one in `(cursor, key)` order. */
+export class UnorderedSourceError extends PipewrightError {
+  constructor(previous: string, current: string) {
+    super(
+      'PW_WATERMARK_UNORDERED',
+      `The source is not ordered by (cursor, key): ${current} came after ${previous}; sort it or drop \`ordered: true\``,
+      { kind: 'fatal' },
+    );
+  }
+}

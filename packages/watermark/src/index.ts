@@ -1,11 +1,15 @@
 export {
   CursorTypeError,
   InFlightTimeoutError,
+  InvalidRecordError,
   LeaseHeldError,
   PositionError,
   StaleLeaseError,
   UncommittedPageError,
+  UnorderedSourceError,
 } from './errors.ts';
+export type { IncrementalOptions } from './incremental.ts';
+export { incremental } from './incremental.ts';
 export { keysetPages } from './keyset/extract.ts';
 export type { KeysetOptions, KeysetPage, KeysetPosition, KeysetSource, LeaseOptions } from './keyset/types.ts';
 export type { FileStateStoreOptions } from './state/file.ts';
