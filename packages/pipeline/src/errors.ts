@@ -43,3 +43,18 @@ export class AlertDeliveryError extends PipewrightError {
     this.status = options?.status;
   }
 }
+
+/** Put in `result.error` when a run did not start because another run of the pipeline holds its lock. */
+export class AlreadyRunningError extends PipewrightError {
+  readonly pipeline: string;
+  constructor(pipeline: string, heldBy: { holder: string; token: bigint; expiresAt: Date } | undefined) {
+    super(
+      'PW_ALREADY_RUNNING',
+      heldBy
+        ? `Pipeline "${pipeline}" is already running (held by ${heldBy.holder} with token ${heldBy.token} until ${heldBy.expiresAt.toISOString()}); this start did nothing`
+        : `Pipeline "${pipeline}" is already running; this start did nothing`,
+      { kind: 'transient' },
+    );
+    this.pipeline = pipeline;
+  }
+}

@@ -5,7 +5,13 @@ export { webhookNotifier } from './alerts/webhook.ts';
 export type { AuditRun, AuditStep, RunAudit, RunAuditOptions, RunStatus } from './audit/audit.ts';
 export { createRunAudit } from './audit/audit.ts';
 export { auditMigrations } from './audit/migrations.ts';
-export { AlertDeliveryError, JobDefinitionError, LeaseLostError, RunAbortedError } from './errors.ts';
+export {
+  AlertDeliveryError,
+  AlreadyRunningError,
+  JobDefinitionError,
+  LeaseLostError,
+  RunAbortedError,
+} from './errors.ts';
 export type { AlertOptions, Job, JobOptions, JobRunResult, LockOptions, StepRunResult } from './job.ts';
 export { job } from './job.ts';
 export type { AcquireResult, Lease, LeaseHolder, LeaseStore, LeaseStoreOptions } from './lease.ts';

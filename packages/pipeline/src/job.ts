@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { type Clock, ensureError, InvalidOptionError, type Logger, noopLogger, systemClock } from '@pipewright/core';
 import type { AlertDelivery } from './alerts/types.ts';
 import type { AuditStep, RunAudit } from './audit/audit.ts';
-import { RunAbortedError } from './errors.ts';
+import { AlreadyRunningError, RunAbortedError } from './errors.ts';
 import type { AlertOptions } from './internal/alerting.ts';
 import { assertAlertOptions, sendAlerts } from './internal/alerting.ts';
 import { addCounts, zeroCounts } from './internal/counts.ts';
@@ -47,7 +47,7 @@ export interface JobRunResult {
   steps: StepRunResult[];
   /** Sums over the steps. */
   counts: StepCounts;
-  /** The first step failure, or why the run stopped. */
+  /** The first step failure, why the run stopped, or (`already_running`) an `AlreadyRunningError` saying who runs it. */
   error: Error | undefined;
   /** The run's fencing token, when the job has a lock. */
   fencingToken: bigint | undefined;
@@ -113,7 +113,7 @@ export function job(name: string, steps: readonly unknown[], options: JobOptions
         ...emptyResult(name, runId, startedAt, now),
         status: 'already_running',
         heldBy: lease.heldBy,
-        error: undefined,
+        error: new AlreadyRunningError(name, lease.heldBy),
       };
     }
     const held = lease?.acquired ? lease : undefined;

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PG_URL } from '../../../test/helpers/env.ts';
 import { useTestDatabase } from '../../../test/helpers/sql.ts';
-import { LeaseLostError } from './errors.ts';
+import { createRunAudit } from './audit/audit.ts';
+import { AlreadyRunningError, LeaseLostError } from './errors.ts';
 import { job } from './job.ts';
 import { createLeaseStore } from './lease.ts';
 import { step } from './step.ts';
@@ -53,6 +54,10 @@ describe('one active run per pipeline', () => {
     const second = await b.run();
     expect(second.status).toBe('already_running');
     expect(second.heldBy?.holder).toBe('worker-a');
+    expect(second.error).toBeInstanceOf(AlreadyRunningError);
+    expect(second.error?.message).toMatch(
+      /^Pipeline "orders-sync" is already running \(held by worker-a with token \d+ until .+Z\); this start did nothing$/,
+    );
     expect(second.steps).toEqual([]);
     expect(secondRan).toBe(false);
     release.open();
@@ -153,5 +158,55 @@ describe('one active run per pipeline', () => {
       `SELECT holder FROM ${db.qschema}.pipewright_leases WHERE name = 'heartbeat'`,
     );
     expect(rows).toEqual([{ holder: 'rival' }]);
+  });
+
+  it('stops the run when the lease cannot be renewed before it expires', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 21, 5));
+    const store = createLeaseStore({ sql: db.sql, schema: db.schema, clock });
+    let failedRenewals = 0;
+    // The database is unreachable for renewals (the lease row itself is untouched).
+    const leases = {
+      ...store,
+      renew: async () => {
+        failedRenewals++;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+    };
+    const started = gate();
+    const stuck = step('stuck', async (ctx: StepContext) => {
+      started.open();
+      await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    });
+    const running = job('expiring', [stuck], { clock, lock: { leases, ttlMs: 3000, heartbeatMs: 1000 } }).run();
+    await started.promise;
+    for (let beat = 1; beat <= 3; beat++) {
+      await clock.advance(1000);
+      while (failedRenewals < beat) await new Promise((r) => setTimeout(r, 1));
+    }
+    const result = await running;
+    expect(failedRenewals).toBe(3);
+    expect(result.status).toBe('failed');
+    expect(result.steps[0]?.error).toBeInstanceOf(LeaseLostError);
+    expect(result.steps[0]?.error?.message).toContain('not renewed before it expired (connect ECONNREFUSED');
+  });
+
+  it('rejects when the audit cannot start, runs nothing, and frees the lock', async () => {
+    const leases = createLeaseStore({ sql: db.sql, schema: db.schema });
+    let ran = false;
+    const work = step('work', async () => {
+      ran = true;
+    });
+    const broken = {
+      ...createRunAudit({ sql: db.sql, schema: db.schema }),
+      startRun: async () => {
+        throw new Error('permission denied for schema pipewright');
+      },
+    };
+    await expect(job('audited', [work], { audit: broken, lock: { leases } }).run()).rejects.toThrow(
+      'permission denied',
+    );
+    expect(ran).toBe(false);
+    const next = await job('audited', [work], { lock: { leases } }).run();
+    expect(next.status).toBe('succeeded');
   });
 });

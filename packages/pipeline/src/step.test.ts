@@ -1,7 +1,8 @@
 import { FakeClock, FatalError, InvalidOptionError, TransientError } from '@pipewright/core';
+import { RetryPolicy } from '@pipewright/retry';
 import { describe, expect, it, vi } from 'vitest';
 import { step } from './step.ts';
-import type { SpanLike, StepEndEvent, StepLineageEvent, TracerLike } from './types.ts';
+import type { RetryPolicyLike, SpanLike, StepEndEvent, StepLineageEvent, TracerLike } from './types.ts';
 
 describe('step(name, fn, options)', () => {
   it('keeps this, arguments and the result', async () => {
@@ -112,6 +113,25 @@ describe('step(name, fn, options)', () => {
     await expect(s()).resolves.toBe('second');
     expect(seen).toHaveLength(1);
     expect(ends[0]?.attempts).toBe(2);
+  });
+
+  it('plugs in a @pipewright/retry policy, which retries on the clock', async () => {
+    const clock = new FakeClock(0);
+    const policy: RetryPolicyLike = new RetryPolicy({ maxAttempts: 3, initialDelay: 100, jitter: 'none', clock });
+    const seen: number[] = [];
+    const s = step(
+      'with-policy',
+      async () => {
+        seen.push(clock.now());
+        if (seen.length < 3) throw new TransientError('blip');
+        return 'done';
+      },
+      { retry: policy },
+    );
+    const result = s();
+    await clock.runAll();
+    await expect(result).resolves.toBe('done');
+    expect(seen).toEqual([0, 100, 300]);
   });
 
   it('reports start, retry and end to hooks with counts from measure()', async () => {
