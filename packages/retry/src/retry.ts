@@ -88,10 +88,7 @@ export class RetryPolicy implements Policy {
     // The common case, kept free of async frames, timers and clock reads: one `.then` on the function's promise.
     let result: unknown;
     try {
-      result =
-        this.#breaker === undefined
-          ? invoke(fn, thisArg, args, signal, 1)
-          : this.#guarded(fn, thisArg, args, signal, 1);
+      result = this.#attempt(fn, thisArg, args, signal, 1, Number.NaN);
     } catch (error) {
       return this.#loop(fn, thisArg, args, this.#state(Number.NaN, signal), error, false);
     }
@@ -114,10 +111,7 @@ export class RetryPolicy implements Policy {
       o.timeout !== undefined || o.maxElapsed !== INFINITY || this.#onSuccess.size > 0 ? o.clock.now() : Number.NaN;
     let value: unknown;
     try {
-      value =
-        o.timeout === undefined
-          ? await this.#attempt(fn, thisArg, args, signal, 1)
-          : await this.#timed(fn, thisArg, args, signal, 1, start);
+      value = await this.#attempt(fn, thisArg, args, signal, 1, start);
     } catch (error) {
       return this.#loop(fn, thisArg, args, this.#state(start, signal), error, false);
     }
@@ -135,47 +129,30 @@ export class RetryPolicy implements Policy {
     return { attempt: 1, start: Number.isNaN(start) ? o.clock.now() : start, previousDelay: o.initialDelay, signal };
   }
 
-  #timed(
-    fn: AnyFunction,
-    thisArg: unknown,
-    args: readonly unknown[] | undefined,
-    signal: AbortSignal | undefined,
-    attempt: number,
-    start: number,
-  ): Promise<unknown> {
-    const o = this.options;
-    // Never let an attempt run past the deadline: its timeout is cut to the time that is left.
-    const left = o.maxElapsed - (o.clock.now() - start);
-    const ms = Math.max(1, Math.min(o.timeout as number, left));
-    return runWithTimeout(o.clock, ms, attempt, signal, (attemptSignal) =>
-      this.#attempt(fn, thisArg, args, attemptSignal, attempt),
-    );
-  }
-
-  /** One attempt, through the breaker when there is one. */
+  /**
+   * One attempt: through the breaker (outermost, so it counts a timed-out attempt at once), then under the timeout
+   * (cut to the time left before `maxElapsed`), then the function. The order of `wrap(retry, breaker, timeout)`.
+   */
   #attempt(
     fn: AnyFunction,
     thisArg: unknown,
     args: readonly unknown[] | undefined,
     signal: AbortSignal | undefined,
     attempt: number,
+    start: number,
   ): unknown {
-    return this.#breaker === undefined
-      ? invoke(fn, thisArg, args, signal, attempt)
-      : this.#guarded(fn, thisArg, args, signal, attempt);
-  }
-
-  #guarded(
-    fn: AnyFunction,
-    thisArg: unknown,
-    args: readonly unknown[] | undefined,
-    signal: AbortSignal | undefined,
-    attempt: number,
-  ): Promise<unknown> {
-    return (this.#breaker as CircuitBreaker).execute((context) => invoke(fn, thisArg, args, context.signal, attempt), {
-      signal,
-      attempt,
-    });
+    const o = this.options;
+    const breaker = this.#breaker;
+    if (o.timeout === undefined) {
+      if (breaker === undefined) return invoke(fn, thisArg, args, signal, attempt);
+      return breaker.execute((context) => invoke(fn, thisArg, args, context.signal, attempt), { signal, attempt });
+    }
+    const left = o.maxElapsed - (o.clock.now() - start);
+    const ms = Math.max(1, Math.min(o.timeout, left));
+    const timed = (outer: AbortSignal | undefined): Promise<unknown> =>
+      runWithTimeout(o.clock, ms, attempt, outer, (attemptSignal) => invoke(fn, thisArg, args, attemptSignal, attempt));
+    if (breaker === undefined) return timed(signal);
+    return breaker.execute((context) => timed(context.signal), { signal, attempt });
   }
 
   /** After the first failure: decide, sleep, then let p-retry run the remaining attempts. */
@@ -195,10 +172,7 @@ export class RetryPolicy implements Policy {
         let result: unknown;
         try {
           if (state.signal?.aborted) throw state.signal.reason;
-          result =
-            o.timeout === undefined
-              ? await this.#attempt(fn, thisArg, args, state.signal, attempt)
-              : await this.#timed(fn, thisArg, args, state.signal, attempt, state.start);
+          result = await this.#attempt(fn, thisArg, args, state.signal, attempt, state.start);
         } catch (error) {
           throw new AttemptFailure(error, false);
         }

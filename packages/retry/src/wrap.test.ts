@@ -142,3 +142,26 @@ describe('TimeoutPolicy', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('breaker and timeout options together', () => {
+  it('the breaker counts a timed-out attempt at once, even if the function never settles', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ consecutiveFailures: 2, halfOpenAfter: 10_000, clock });
+    let calls = 0;
+    const hang = withRetry(
+      () => {
+        calls++;
+        return new Promise<never>(() => {});
+      },
+      { clock, breaker, timeout: 100, maxAttempts: 5, initialDelay: 10, random: () => 1 },
+    );
+    const call = hang().catch((e: unknown) => e);
+    await clock.advance(100);
+    expect(breaker.state).toBe('closed');
+    await clock.advance(10 + 100);
+    expect(breaker.state).toBe('open'); // two timeouts, counted as they fired
+    await clock.runAll();
+    expect(await call).toBeInstanceOf(BrokenCircuitError);
+    expect(calls).toBe(2);
+  });
+});
