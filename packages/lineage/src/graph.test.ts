@@ -131,7 +131,7 @@ describe('LineageGraph', () => {
     const g = shopGraph();
     const text = g.toMermaid();
     expect(text.startsWith('flowchart LR\n')).toBe(true);
-    expect(text).toContain('d0[("orders.csv<br/><small>s3://landing</small>")]');
+    expect(text).toContain('d0[("orders.csv<br/>s3://landing")]');
     expect(text).toContain('t1["enrich"]');
     expect(text.match(/-->/g)).toHaveLength(7); // 4 input edges + 3 output edges
     expect(text).toContain('t2 -->|"revenue ← orders_enriched.amount"| d4');

@@ -1,8 +1,7 @@
 import { InvalidLineageInputError } from '../errors.ts';
-import { VERSION } from '../version.ts';
 
-/** The `producer` / `_producer` URI stamped on everything this package builds, unless you pass your own. */
-export const DEFAULT_PRODUCER: string = `https://github.com/pipewright/pipewright/tree/lineage-v${VERSION}/packages/lineage`;
+/** The `producer` / `_producer` URI stamped on everything this package builds, unless you pass your own (the package version is in the `processing_engine` facet). */
+export const DEFAULT_PRODUCER: string = 'https://github.com/pipewright/pipewright/tree/main/packages/lineage';
 
 /** The OpenLineage core spec this package implements. */
 export const OPENLINEAGE_SPEC_URL = 'https://openlineage.io/spec/2-0-2/OpenLineage.json';

@@ -38,7 +38,7 @@ export function toMermaid(graph: LineageGraph, options: RenderOptions = {}): str
   const { snap, datasetId, transformId } = ids(graph);
   const lines = [`flowchart ${options.direction ?? 'LR'}`];
   for (const [k, d] of snap.datasets) {
-    lines.push(`  ${datasetId.get(k)}[("${mermaidText(d.name)}<br/><small>${mermaidText(d.namespace)}</small>")]`);
+    lines.push(`  ${datasetId.get(k)}[("${mermaidText(d.name)}<br/>${mermaidText(d.namespace)}")]`);
   }
   for (const t of snap.transforms) lines.push(`  ${transformId.get(t.name)}["${mermaidText(t.name)}"]`);
   for (const t of snap.transforms) {
