@@ -10,6 +10,7 @@
  * | undefined (kept, not dropped) | `{"$pw":"undefined"}`                       |
  * | Map / Set                     | `{"$pw":"map"/"set","v":[…]}`               |
  * | an object with its own `$pw`  | `{"$pw":"object","v":[[key, value], …]}`    |
+ * | a string holding NUL (U+0000) | `{"$pw":"nul","v":["parts", "between"]}`    |
  *
  * Other class instances are stored as their JSON (like `JSON.stringify`). The text is valid JSON, so it can be
  * queried in PostgreSQL (`record->>'status'`).
@@ -21,6 +22,9 @@ const UNDEFINED: unique symbol = Symbol('pw-undefined');
 function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
   const raw = this[key];
   switch (typeof raw) {
+    case 'string':
+      // PostgreSQL cannot hold NUL in text, and `record->>'field'` would fail on a `\u0000` escape.
+      return raw.includes('\u0000') ? { [TAG]: 'nul', v: raw.split('\u0000') } : raw;
     case 'bigint':
       return { [TAG]: 'bigint', v: raw.toString() };
     case 'number':
@@ -71,6 +75,8 @@ function reviver(_key: string, value: unknown): unknown {
       return BigInt(v as string);
     case 'number':
       return Number(v);
+    case 'nul':
+      return (v as string[]).join('\u0000');
     case 'undefined':
       sawUndefined = true;
       return UNDEFINED;

@@ -1,4 +1,5 @@
 import { InvalidOptionError, migrate, type SqlClient } from '@pipewright/core';
+import { dedupeStacks, pgBatchDocument } from './internal/batch-encoding.ts';
 import { type CapturedRow, captureBatch } from './internal/capture.ts';
 import { pgWhere } from './internal/pg-filter.ts';
 import { ENTRY_COLUMNS, type PgNames, pgMigrations, pgNames } from './internal/pg-schema.ts';
@@ -66,10 +67,10 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
     const now = this.options.clock.now();
     const { rows, slots } = captureBatch(inputs, this.captureContext(now));
     if (rows.length === 0) return [];
-    const columns = columnsOf(rows);
+    const { stacks, index } = dedupeStacks(rows);
     const { rows: written } = await this.#sql.query<{ id: string; idempotency_key: string; inserted: boolean }>(
       sendStatement(this.#names),
-      [...columns, iso(now)],
+      [pgBatchDocument(rows, index), stacks, iso(now)],
     );
     const byKey = new Map<string, { id: string; inserted: boolean }>();
     for (const row of written) byKey.set(row.idempotency_key, row);
@@ -235,31 +236,6 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
 
 function whereClause(conditions: readonly string[]): string {
   return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-}
-
-function columnsOf(rows: readonly CapturedRow[]): unknown[][] {
-  const n = rows.length;
-  const cols: unknown[][] = Array.from({ length: 16 }, () => new Array(n));
-  for (let i = 0; i < n; i++) {
-    const r = rows[i] as CapturedRow;
-    (cols[0] as unknown[])[i] = r.key;
-    (cols[1] as unknown[])[i] = r.pipeline;
-    (cols[2] as unknown[])[i] = r.step;
-    (cols[3] as unknown[])[i] = r.runId;
-    (cols[4] as unknown[])[i] = r.source;
-    (cols[5] as unknown[])[i] = r.record;
-    (cols[6] as unknown[])[i] = r.errorClass;
-    (cols[7] as unknown[])[i] = r.errorCode;
-    (cols[8] as unknown[])[i] = r.errorMessage;
-    (cols[9] as unknown[])[i] = r.errorStack;
-    (cols[10] as unknown[])[i] = r.errorKind;
-    (cols[11] as unknown[])[i] = r.errorReason;
-    (cols[12] as unknown[])[i] = r.attempt;
-    (cols[13] as unknown[])[i] = r.count;
-    (cols[14] as unknown[])[i] = iso(r.firstFailedAt);
-    (cols[15] as unknown[])[i] = iso(r.failedAt);
-  }
-  return cols;
 }
 
 /** A dead-letter queue in a PostgreSQL table (created by `setup()` through a numbered migration). */

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '@pipewright/core';
+import { dedupeStacks } from './internal/batch-encoding.ts';
 import { type CapturedRow, captureBatch } from './internal/capture.ts';
 import { statesOf } from './internal/pg-filter.ts';
 import { QueueBase } from './internal/queue-base.ts';
@@ -89,8 +90,10 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
     if (rows.length === 0) return [];
     const argLists: (string | number)[][] = [];
     for (let start = 0; start < rows.length; start += this.#chunkSize) {
-      const args: (string | number)[] = [this.#base, now];
-      for (const row of rows.slice(start, start + this.#chunkSize)) pushRow(args, row);
+      const chunk = rows.slice(start, start + this.#chunkSize);
+      const { stacks, index } = dedupeStacks(chunk);
+      const args: (string | number)[] = [this.#base, now, stacks.length, ...stacks];
+      for (let i = 0; i < chunk.length; i++) pushRow(args, chunk[i] as CapturedRow, index[i] as number);
       argLists.push(args);
     }
     const replies = (await runScriptsAtomically(this.#redis, SEND_SCRIPT, [this.#keys, this.#stream], argLists)) as (
@@ -262,9 +265,9 @@ function positiveInt(option: string, value: number | undefined, fallback: number
   return value;
 }
 
-function pushRow(args: (string | number)[], r: CapturedRow): void {
+function pushRow(args: (string | number)[], r: CapturedRow, stack: number): void {
   args.push(r.key, r.pipeline, r.step, r.runId ?? '', r.source ?? '', r.record, r.errorClass, r.errorCode ?? '');
-  args.push(r.errorMessage, r.errorStack ?? '', r.errorKind, r.errorReason, r.attempt, r.count);
+  args.push(r.errorMessage, stack, r.errorKind, r.errorReason, r.attempt, r.count);
   args.push(r.firstFailedAt, r.failedAt);
 }
 

@@ -35,9 +35,14 @@ export interface CaptureContext {
 const SEP = '\u001f';
 const MAX_KEY_LENGTH = 200;
 
+/** NUL cannot be stored in PostgreSQL text; error texts keep a visible replacement instead. */
+function text(value: string): string {
+  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
 function errorCode(error: Error): string | null {
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' || typeof code === 'number' ? String(code) : null;
+  return typeof code === 'string' || typeof code === 'number' ? text(String(code)) : null;
 }
 
 /** Flattens one input; throws `InvalidOptionError` for malformed input before anything is written. */
@@ -75,10 +80,10 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
     runId: input.runId ?? null,
     source,
     record,
-    errorClass: error.name || error.constructor?.name || 'Error',
+    errorClass: text(String(error.name || error.constructor?.name || 'Error')),
     errorCode: errorCode(error),
-    errorMessage: error.message,
-    errorStack: error.stack ?? null,
+    errorMessage: text(String(error.message)),
+    errorStack: typeof error.stack === 'string' ? text(error.stack) : null,
     errorKind: kind,
     errorReason: reason,
     attempt,

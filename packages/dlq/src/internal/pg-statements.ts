@@ -2,7 +2,7 @@ import type { PgNames } from './pg-schema.ts';
 import { ENTRY_COLUMNS } from './pg-schema.ts';
 
 /**
- * One statement for a whole batch: `unnest` the columns, upsert on the idempotency key (a re-send adds to the
+ * One statement for a whole batch (`$1` the rows as one JSON document, `$2` distinct stacks, `$3` now), upsert on the idempotency key (a re-send adds to the
  * count and moves the last failure time; a resolved or discarded entry re-opens as pending, with an audit row).
  */
 export function sendStatement(n: PgNames): string {
@@ -10,10 +10,10 @@ export function sendStatement(n: PgNames): string {
     INSERT INTO ${n.table} AS d (idempotency_key, pipeline, step, run_id, source, record, error_class, error_code,
       error_message, error_stack, error_kind, error_reason, attempt, failure_count, first_failed_at, last_failed_at,
       updated_at)
-    SELECT k, p, s, r, src::json, rec::json, ec, eco, em, es, ek, er, a, c, ff, lf, $17::timestamptz
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-      $9::text[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::timestamptz[],
-      $16::timestamptz[]) AS u(k, p, s, r, src, rec, ec, eco, em, es, ek, er, a, c, ff, lf)
+    SELECT u.k, u.p, u.s, u.r, u.src, u.rec, u.ec, u.eco, u.em, ($2::text[])[u.si], u.ek, u.er, u.a, u.c, u.ff,
+      u.lf, $3::timestamptz
+    FROM json_to_recordset($1::json) AS u(k text, p text, s text, r text, src json, rec json, ec text, eco text,
+      em text, si int, ek text, er text, a int, c int, ff timestamptz, lf timestamptz)
     ON CONFLICT (idempotency_key) DO UPDATE SET
       failure_count = d.failure_count + excluded.failure_count,
       first_failed_at = least(d.first_failed_at, excluded.first_failed_at),
@@ -27,7 +27,7 @@ export function sendStatement(n: PgNames): string {
     RETURNING id, idempotency_key, state, prev_state, (xmax = 0) AS inserted
   ), audit AS (
     INSERT INTO ${n.audit} (entry_id, at, from_state, to_state, actor, why)
-    SELECT id, $17::timestamptz, prev_state, 'pending', 'send', 'failed again'
+    SELECT id, $3::timestamptz, prev_state, 'pending', 'send', 'failed again'
     FROM up WHERE NOT inserted AND prev_state IN ('resolved', 'discarded')
   )
   SELECT id::text AS id, idempotency_key, inserted FROM up`;

@@ -1,0 +1,164 @@
+// `npm run bench -- dlq`: sendMany of BENCH_SCALE failed standard records per backend, against the raw baseline
+// in the same run: a hand-written unnest INSERT of the same rows (PostgreSQL) and pipelined XADD (Redis).
+import { createSqlClient, RecordError } from '@pipewright/core';
+import { createPostgresDeadLetterQueue, createRedisDeadLetterQueue, type DeadLetterInput } from '@pipewright/dlq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { benchRuns, benchScale, interleave, report } from './lib/harness.ts';
+import { type StandardRecord, standardRecords } from './lib/records.ts';
+
+const scale = benchScale(100_000);
+const runs = benchRuns();
+const BATCH = 5_000;
+const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const schema = `bench_dlq_${process.pid}`;
+const prefix = `bench:dlq:${process.pid}:`;
+
+// The failed records, built once (not timed): each with its own error, coordinates and run.
+const inputs: DeadLetterInput<StandardRecord>[] = [];
+for (const record of standardRecords(scale)) {
+  inputs.push({
+    record,
+    error: new RecordError(`amount ${record.amount} is not allowed for ${record.currency}`),
+    pipeline: 'orders-sync',
+    step: 'validate',
+    runId: 'bench-run',
+    source: { table: 'orders', key: record.id },
+    attempt: 1,
+  });
+}
+const bigintSafe = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
+
+const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+const sql = createSqlClient(pool);
+const redis = new Redis(REDIS_URL);
+
+async function deleteKeys(): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+try {
+  await sql.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; CREATE SCHEMA "${schema}";
+    CREATE TABLE "${schema}".raw_dead_letters (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, pipeline text,
+      step text, run_id text, source_key text, record json, error_message text, failed_at timestamptz);`);
+  const pgQueue = createPostgresDeadLetterQueue({ sql, schema, table: 'dead_letters' });
+  await pgQueue.setup();
+  const redisQueue = createRedisDeadLetterQueue({ redis, prefix, name: 'bench' });
+  await redisQueue.setup();
+
+  const cases = await interleave(
+    [
+      {
+        name: 'pg_raw_insert',
+        before: () => sql.exec(`TRUNCATE "${schema}".raw_dead_letters`),
+        run: async () => {
+          for (let start = 0; start < scale; start += BATCH) {
+            const chunk = inputs.slice(start, start + BATCH);
+            const now = new Date().toISOString();
+            await sql.query(
+              `INSERT INTO "${schema}".raw_dead_letters (pipeline, step, run_id, source_key, record, error_message, failed_at)
+               SELECT p, s, r, k, rec::json, e, $7::timestamptz
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(p, s, r, k, rec, e)`,
+              [
+                chunk.map((x) => x.pipeline),
+                chunk.map((x) => x.step),
+                chunk.map((x) => x.runId),
+                chunk.map((x) => String(x.record.id)),
+                chunk.map((x) => JSON.stringify(x.record, bigintSafe)),
+                chunk.map((x) => (x.error as Error).message),
+                now,
+              ],
+            );
+          }
+          return scale;
+        },
+      },
+      {
+        name: 'pg_send',
+        before: () => sql.exec(`TRUNCATE "${schema}".dead_letters, "${schema}".dead_letters_audit`),
+        run: async () => {
+          for (let start = 0; start < scale; start += BATCH) await pgQueue.sendMany(inputs.slice(start, start + BATCH));
+          return scale;
+        },
+      },
+      {
+        name: 'redis_raw_xadd',
+        before: deleteKeys,
+        run: async () => {
+          const stream = `${prefix}{raw}:s`;
+          for (let start = 0; start < scale; start += BATCH) {
+            const pipeline = redis.pipeline();
+            const now = String(Date.now());
+            for (const x of inputs.slice(start, start + BATCH)) {
+              pipeline.xadd(
+                stream,
+                '*',
+                'pipeline',
+                x.pipeline,
+                'step',
+                x.step as string,
+                'run',
+                x.runId as string,
+                'key',
+                String(x.record.id),
+                'record',
+                JSON.stringify(x.record, bigintSafe),
+                'error',
+                (x.error as Error).message,
+                'at',
+                now,
+              );
+            }
+            await pipeline.exec();
+          }
+          return scale;
+        },
+      },
+      {
+        name: 'redis_send',
+        before: async () => {
+          await deleteKeys();
+          await redisQueue.setup();
+        },
+        run: async () => {
+          for (let start = 0; start < scale; start += BATCH) {
+            await redisQueue.sendMany(inputs.slice(start, start + BATCH));
+          }
+          return scale;
+        },
+      },
+    ],
+    runs,
+  );
+  if ((await pgQueue.count()) !== scale || (await redisQueue.count({ pipeline: 'orders-sync' })) !== scale) {
+    throw new Error('a queue does not hold exactly BENCH_SCALE entries after the run');
+  }
+  const { rows } = await pool.query('SHOW server_version');
+  const info = await redis.info('server');
+  report({
+    name: 'dlq',
+    scale,
+    runs,
+    env: {
+      postgres: String(rows[0].server_version).split(' ')[0] as string,
+      redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+      batch: BATCH,
+    },
+    cases,
+    ratios: {
+      pg_send_vs_raw_insert: cases.pg_send!.per_s! / cases.pg_raw_insert!.per_s!,
+      redis_send_vs_raw_xadd: cases.redis_send!.per_s! / cases.redis_raw_xadd!.per_s!,
+    },
+  });
+} finally {
+  await sql.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+  await deleteKeys().catch(() => undefined);
+  await pool.end();
+  redis.disconnect();
+}

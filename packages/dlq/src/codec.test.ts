@@ -1,0 +1,59 @@
+import { createRedactor, decodeValue, encodeValue } from '@pipewright/dlq';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+describe('tagged JSON codec', () => {
+  it('round-trips any JSON-like value with bigint, Date, Buffer, undefined and odd numbers', () => {
+    const leaf = fc.oneof(
+      fc.string(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.bigInt(),
+      fc.date(),
+      fc.uint8Array().map((a) => Buffer.from(a)),
+    );
+    const value = fc.letrec((tie) => ({
+      tree: fc.oneof(
+        { depthSize: 'small' },
+        leaf,
+        fc.array(tie('tree')),
+        fc.dictionary(fc.string(), tie('tree'), { noNullPrototype: true }),
+      ),
+    })).tree;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(decodeValue(encodeValue(v))).toStrictEqual(v);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes plain JSON for plain values and escapes objects that carry the tag key', () => {
+    expect(encodeValue({ a: [1, 'x', null, true] })).toBe('{"a":[1,"x",null,true]}');
+    expect(decodeValue(encodeValue({ $pw: 'bigint', v: '1' }))).toEqual({ $pw: 'bigint', v: '1' });
+    expect(decodeValue(encodeValue(undefined))).toBeUndefined();
+    expect(decodeValue(encodeValue(new Set([undefined])))).toEqual(new Set([undefined]));
+    expect(decodeValue('{"$pw":"future-tag","v":1}')).toEqual({ $pw: 'future-tag', v: 1 });
+  });
+});
+
+describe('createRedactor', () => {
+  it('validates its options', () => {
+    expect(() => createRedactor({ paths: [''], key: 'k' })).toThrow(/redact.paths/);
+    expect(() => createRedactor({ paths: ['a'], key: '' })).toThrow(/redact.key/);
+    expect(() => createRedactor({ paths: ['a'], key: new Uint8Array(0) })).toThrow(/redact.key/);
+  });
+
+  it('leaves missing paths, null values and non-objects alone', () => {
+    const redact = createRedactor({ paths: ['a.b', 'list.*', 'x.y.z'], key: new Uint8Array([1, 2]) });
+    const record = { a: { b: null }, list: [1, 1], x: 5 };
+    const out = redact(record);
+    expect(out.a.b).toBeNull();
+    expect(out.list[0]).toBe(out.list[1]);
+    expect(out.list[0]).toMatch(/^hmac-sha256:/);
+    expect(out.x).toBe(5);
+    expect(redact('plain')).toBe('plain');
+  });
+});
