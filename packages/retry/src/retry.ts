@@ -86,15 +86,49 @@ export class RetryPolicy implements Policy {
   ): Promise<unknown> {
     if (!this.#plain || this.#onSuccess.size > 0 || signal?.aborted) return this.#general(fn, thisArg, args, signal);
     // The common case, kept free of async frames, timers and clock reads: one `.then` on the function's promise.
+    const breaker = this.#breaker;
+    if (breaker !== undefined) return this.#callGuarded(breaker, fn, thisArg, args, signal);
     let result: unknown;
     try {
-      result = this.#attempt(fn, thisArg, args, signal, 1, Number.NaN);
+      result = invoke(fn, thisArg, args, signal, 1);
     } catch (error) {
       return this.#loop(fn, thisArg, args, this.#state(Number.NaN, signal), error, false);
     }
     const onRejected = (error: unknown): Promise<unknown> =>
       this.#loop(fn, thisArg, args, this.#state(Number.NaN, signal), error, false);
     return (result instanceof Promise ? result : Promise.resolve(result)).then(this.#onFulfilled, onRejected);
+  }
+
+  /** The same first attempt with the breaker's bookkeeping inlined (no extra promise or context object). */
+  #callGuarded(
+    breaker: CircuitBreaker,
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: readonly unknown[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    let ticket: number | undefined;
+    let result: unknown;
+    try {
+      ticket = breaker.admit(1);
+      result = invoke(fn, thisArg, args, signal, 1);
+    } catch (error) {
+      if (ticket !== undefined) breaker.failure(ticket, error, 1, signal);
+      return this.#loop(fn, thisArg, args, this.#state(Number.NaN, signal), error, false);
+    }
+    const admitted = ticket;
+    const budget = this.options.budget;
+    return (result instanceof Promise ? result : Promise.resolve(result)).then(
+      (value: unknown) => {
+        breaker.success(admitted, 1);
+        budget?.recordSuccess();
+        return value;
+      },
+      (error: unknown) => {
+        breaker.failure(admitted, error, 1, signal);
+        return this.#loop(fn, thisArg, args, this.#state(Number.NaN, signal), error, false);
+      },
+    );
   }
 
   async #general(

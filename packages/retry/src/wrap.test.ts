@@ -1,4 +1,4 @@
-import { FakeClock, TransientError } from '@pipewright/core';
+import { FakeClock, FatalError, TransientError } from '@pipewright/core';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from './breaker.ts';
 import { AttemptTimeoutError, BrokenCircuitError } from './errors.ts';
@@ -81,6 +81,15 @@ describe('wrap', () => {
     await expect(fetchRow(false)).resolves.toBe('row');
     expect(events).toEqual(['break', 'reset']);
     expect(() => withRetry(async () => 1, { breaker: {} as never })).toThrow(/`breaker` to be a CircuitBreaker/);
+    const strict = new CircuitBreaker({ consecutiveFailures: 1, clock });
+    const syncThrow = withRetry(
+      (): string => {
+        throw new FatalError('sync');
+      },
+      { clock, breaker: strict },
+    );
+    await expect(syncThrow()).rejects.toThrow('sync');
+    expect(strict.state).toBe('open'); // a synchronous throw is counted too
   });
 
   it('wrap(breaker, retry): the breaker sees one outcome per call, after all its retries', async () => {
