@@ -176,17 +176,14 @@ function readSchema(file: string): string {
 }
 
 describe('facet inputs', () => {
-  it('maps a quality report: pass/warn/fail, severity, expected/actual as text, failures not duplicated', () => {
+  it('maps a list of checks: pass/warn/fail, severity, expected/actual as text; failures then only repeat them', () => {
     const facet = dataQualityAssertionsFacet({
       checks: [
         { test: 'not_null', column: 'id', passed: true },
         { test: 'unique', column: 'email', status: 'fail', severity: 'error' },
         { check: 'freshness', status: 'warn', expected: 3600, actual: '7200', sql: 'SELECT max(updated_at)' },
       ],
-      failures: [
-        { test: 'unique', column: 'email', message: 'dup' },
-        { test: 'relationships', message: 'orphans' },
-      ],
+      failures: [{ test: 'unique', column: 'email', message: 'dup' }],
     });
     expect(facet.assertions).toEqual([
       { assertion: 'not_null', success: true, column: 'id' },
@@ -200,8 +197,108 @@ describe('facet inputs', () => {
         content: 'SELECT max(updated_at)',
         contentType: 'sql',
       },
-      { assertion: 'relationships', success: false, description: 'orphans' },
     ]);
+  });
+
+  it('takes the quality package report shape as plain data, one model at a time', () => {
+    // The shape of @pipewright/quality's QualityReport, written out (this package does not depend on it).
+    const report = {
+      timestamp: '2026-11-21T15:00:00.000Z',
+      summary: { total_tests: 3, passed: 1, warned: 1, failed: 1, pass_rate: 1 / 3 },
+      failures: [
+        {
+          test: 'orders_email_unique',
+          model: 'orders',
+          message: '2 duplicates',
+          status: 'fail',
+          severity: 'error',
+          sample: [],
+        },
+      ],
+      results: [
+        {
+          name: 'orders_id_not_null',
+          type: 'not_null',
+          columns: ['id'],
+          severity: 'error',
+          mostly: 1,
+          status: 'pass',
+          total: 100,
+          failing: 0,
+          share: 0,
+          expected: '0 nulls',
+          sample: [],
+          message: 'ok',
+          model: 'orders',
+        },
+        {
+          name: 'orders_email_unique',
+          type: 'unique',
+          columns: ['tenant', 'email'],
+          severity: 'error',
+          mostly: 1,
+          status: 'fail',
+          total: 100,
+          failing: 2,
+          share: 0.02,
+          expected: 'no duplicates',
+          sample: [],
+          message: '2 duplicates',
+          model: 'orders',
+        },
+        {
+          name: 'customers_fresh',
+          type: 'freshness',
+          columns: [],
+          severity: 'warn',
+          mostly: 1,
+          status: 'warn',
+          total: 1,
+          failing: 1,
+          share: 1,
+          observed: 7_200_000,
+          expected: '< 1h',
+          sample: [],
+          message: 'stale',
+          model: 'customers',
+        },
+      ],
+    };
+    const orders = dataQualityAssertionsFacet(report, { model: 'orders' });
+    expect(orders.assertions).toEqual([
+      {
+        assertion: 'not_null',
+        success: true,
+        column: 'id',
+        severity: 'error',
+        name: 'orders_id_not_null',
+        description: 'ok',
+        expected: '0 nulls',
+        params: { total: 100, failing: 0, share: 0, mostly: 1 },
+      },
+      {
+        assertion: 'unique',
+        success: false,
+        column: 'tenant,email',
+        severity: 'error',
+        name: 'orders_email_unique',
+        description: '2 duplicates',
+        expected: 'no duplicates',
+        params: { total: 100, failing: 2, share: 0.02, mostly: 1 },
+      },
+    ]);
+    const customers = dataQualityAssertionsFacet(report, { model: 'customers' });
+    expect(customers.assertions).toEqual([
+      expect.objectContaining({ assertion: 'freshness', success: false, severity: 'warn', actual: '7200000' }),
+    ]);
+    expect(dataQualityAssertionsFacet(report).assertions).toHaveLength(3);
+    expect(v.facet('DataQualityAssertionsDatasetFacet', 'dataQualityAssertions', orders)).toEqual([]);
+    // The minimal report shape: only failures.
+    const minimal = dataQualityAssertionsFacet({
+      failures: [{ test: 'accepted_values', model: 'orders', message: 'bad status' }],
+    });
+    expect(minimal.assertions).toEqual([{ assertion: 'accepted_values', success: false, description: 'bad status' }]);
+    expect(() => dataQualityAssertionsFacet({ results: 'x' as never })).toThrow(/results/);
   });
 
   it('refuses checks it cannot judge, with a typed error naming the field', () => {

@@ -52,6 +52,7 @@ export type {
   DataQualityAssertionsFacet,
   QualityAssertion,
   QualityCheckLike,
+  QualityFacetOptions,
   QualityReportLike,
 } from './facets/quality.ts';
 export { dataQualityAssertionsFacet } from './facets/quality.ts';

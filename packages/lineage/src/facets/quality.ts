@@ -32,7 +32,9 @@ export interface QualityCheckLike {
   test?: string;
   name?: string;
   column?: string;
-  /** The table/model the check ran on (informational: the facet already sits on that dataset). */
+  /** Several checked columns (a composite key): joined with `,`. */
+  columns?: readonly string[];
+  /** The table/model the check ran on; see the `model` option. */
   model?: string;
   /** Pass/fail as a boolean (`success` or `passed`) or a status word (`pass`, `warn`, `fail`, `error`). */
   success?: boolean;
@@ -43,18 +45,34 @@ export interface QualityCheckLike {
   description?: string;
   expected?: unknown;
   actual?: unknown;
+  /** Alias of `actual`. */
+  observed?: unknown;
+  /** Rows evaluated / failing, share failing, required passing share: kept in `params`. */
+  total?: number;
+  failing?: number;
+  share?: number;
+  mostly?: number;
   sql?: string;
 }
 
 /**
- * A quality report as plain data: `assertions` already in OpenLineage's shape, a list of `checks`, or only the
- * `failures` of the minimal report shape (`{ summary, failures: [{ test, model, message }] }`).
+ * A quality report as plain data: `assertions` already in OpenLineage's shape, every check as `results` (or
+ * `checks`), or — for the minimal report shape `{ summary, failures: [{ test, model, message }] }` — only the
+ * `failures`, which are used only when no `results`/`checks` list is given (they repeat its failed entries).
  */
 export interface QualityReportLike {
   assertions?: readonly QualityAssertion[];
+  results?: readonly QualityCheckLike[];
   checks?: readonly QualityCheckLike[];
   failures?: readonly QualityCheckLike[];
 }
+
+export interface QualityFacetOptions extends FacetOptions {
+  /** Keep only the checks of this model (dataset): a report may cover several, a facet describes one. */
+  model?: string;
+}
+
+const PARAMS = ['total', 'failing', 'share', 'mostly'] as const;
 
 const PASS = new Set(['pass', 'passed', 'ok', 'success', 'succeeded']);
 const FAIL = new Set(['fail', 'failed', 'error', 'errored', 'warn', 'warning']);
@@ -82,6 +100,7 @@ function fromCheck(check: QualityCheckLike, fallback: boolean | undefined, path:
   }
   const out: QualityAssertion = { assertion: kind, success: successOf(check, fallback, path) };
   if (check.column !== undefined) out.column = String(check.column);
+  else if (Array.isArray(check.columns) && check.columns.length > 0) out.column = check.columns.join(',');
   const status = check.status?.toLowerCase();
   const severity = check.severity ?? (status === 'warn' || status === 'warning' ? 'warn' : undefined);
   if (severity !== undefined) out.severity = severity;
@@ -90,8 +109,14 @@ function fromCheck(check: QualityCheckLike, fallback: boolean | undefined, path:
   if (description !== undefined) out.description = description;
   const expected = text(check.expected);
   if (expected !== undefined) out.expected = expected;
-  const actual = text(check.actual);
+  const actual = text(check.actual ?? check.observed);
   if (actual !== undefined) out.actual = actual;
+  const params: Record<string, number> = {};
+  for (const key of PARAMS) {
+    const value = check[key];
+    if (typeof value === 'number' && Number.isFinite(value)) params[key] = value;
+  }
+  if (Object.keys(params).length > 0) out.params = params;
   if (check.sql !== undefined) {
     out.content = check.sql;
     out.contentType = 'sql';
@@ -130,9 +155,11 @@ function fromAssertion(a: QualityAssertion, path: string): QualityAssertion {
  */
 export function dataQualityAssertionsFacet(
   input: readonly QualityAssertion[] | QualityReportLike,
-  options?: FacetOptions,
+  options?: QualityFacetOptions,
 ): DataQualityAssertionsFacet {
   const assertions: QualityAssertion[] = [];
+  const model = options?.model;
+  const keep = (c: QualityCheckLike): boolean => model === undefined || c.model === undefined || c.model === model;
   if (Array.isArray(input)) {
     input.forEach((a, i) => {
       assertions.push(fromAssertion(a, `assertions[${i}]`));
@@ -142,15 +169,18 @@ export function dataQualityAssertionsFacet(
     report.assertions?.forEach((a, i) => {
       assertions.push(fromAssertion(a, `assertions[${i}]`));
     });
-    report.checks?.forEach((c, i) => {
-      assertions.push(fromCheck(c, undefined, `checks[${i}]`));
-    });
-    // A check listed in both `checks` and `failures` appears once.
-    const seen = new Set(report.checks?.map((c) => `${c.test ?? c.name ?? c.type}|${c.column ?? ''}`));
-    report.failures?.forEach((f, i) => {
-      if (!seen.has(`${f.test ?? f.name ?? f.type}|${f.column ?? ''}`))
-        assertions.push(fromCheck(f, false, `failures[${i}]`));
-    });
+    const lists: [string, readonly QualityCheckLike[] | undefined, boolean | undefined][] = [
+      ['results', report.results, undefined],
+      ['checks', report.checks, undefined],
+    ];
+    if (!report.results && !report.checks) lists.push(['failures', report.failures, false]);
+    for (const [field, list, fallback] of lists) {
+      if (list === undefined) continue;
+      if (!Array.isArray(list)) throw new InvalidLineageInputError(field, 'an array of checks', list);
+      list.forEach((c, i) => {
+        if (keep(c)) assertions.push(fromCheck(c, fallback, `${field}[${i}]`));
+      });
+    }
   } else {
     throw new InvalidLineageInputError('input', 'a list of assertions or a quality report object', input);
   }
