@@ -1,4 +1,4 @@
-import { FakeClock } from '@pipewright/core';
+import { FakeClock, InvalidIdentifierError } from '@pipewright/core';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../../test/helpers/sql.ts';
 import { UnsupportedCheckError } from '../errors.ts';
@@ -338,7 +338,7 @@ describe('custom SQL and custom predicates', () => {
     const [result] = await runSqlChecks(
       db.sql,
       table(),
-      [customSql('no_negative_amounts', 'SELECT id, amount FROM {{table}} WHERE amount < $1 ORDER BY id', [0])],
+      [customSql('no_negative_amounts', 'SELECT id, amount FROM {{table}} WHERE amount < $1 ORDER BY id;\n', [0])],
       { sampleSize: 1 },
     );
     expect(result).toMatchObject({ status: 'fail', failing: 2, total: 5, sample: [{ id: 1, amount: -2 }] });
@@ -367,6 +367,17 @@ describe('several checks in one run', () => {
       ['unique(id)', 'pass', 0],
       ['row_count', 'pass', 0],
     ]);
+  });
+
+  it('refuses hostile identifiers before sending anything', async () => {
+    await expect(runSqlChecks(db.sql, table(), [notNull('email"; DROP TABLE items; --')])).rejects.toThrow(
+      InvalidIdentifierError,
+    );
+    await expect(runSqlChecks(db.sql, 'items; DROP TABLE items', [rowCount({ min: 1 })])).rejects.toThrow(
+      InvalidIdentifierError,
+    );
+    const { rows } = await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.qschema}.items`);
+    expect(rows[0]?.n).toBe(20);
   });
 
   it('bounds the sample', async () => {

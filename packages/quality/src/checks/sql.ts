@@ -19,7 +19,11 @@ type Ctx = ReturnType<typeof normalizeRunOptions>;
 
 /** Replaces `{{table}}` in custom SQL by the checked table's quoted name. */
 export function expandTable(text: string, table: string): string {
-  return text.replaceAll('{{table}}', table);
+  // The query becomes a subquery: a trailing semicolon would break it.
+  return text
+    .trim()
+    .replace(/;+\s*$/, '')
+    .replaceAll('{{table}}', table);
 }
 
 async function uniqueOutcome(
