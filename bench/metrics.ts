@@ -89,7 +89,15 @@ const recordCases = await interleave(
     {
       name: 'work_only',
       run: () => {
-        for (let b = 0; b < batches; b++) for (const record of batch) if (isValid(record)) sink++;
+        for (let b = 0; b < batches; b++) {
+          let out = 0;
+          let rejected = 0;
+          for (const record of batch) {
+            if (isValid(record)) out++;
+            else rejected++;
+          }
+          sink += out + rejected;
+        }
         return records;
       },
     },
@@ -112,11 +120,19 @@ const recordCases = await interleave(
       name: 'work_with_prom_client',
       run: () => {
         for (let b = 0; b < batches; b++) {
+          let out = 0;
+          let rejected = 0;
           for (const record of batch) {
             directIn.inc(labels);
-            if (isValid(record)) directOut.inc(labels);
-            else directRejected.inc(labels);
+            if (isValid(record)) {
+              out++;
+              directOut.inc(labels);
+            } else {
+              rejected++;
+              directRejected.inc(labels);
+            }
           }
+          sink += out + rejected;
         }
         return records;
       },

@@ -8,36 +8,13 @@ export type LabelValues = Record<string, string>;
 /** A prom-client `Registry` (the default `register` or your own). */
 export interface PromRegistryLike {
   getSingleMetric(name: string): unknown;
+  registerMetric(metric: object): void;
   metrics(): Promise<string>;
   readonly contentType: string;
 }
 
-export interface PromMetricConfig {
-  name: string;
-  help: string;
-  labelNames: string[];
-  registers: PromRegistryLike[];
-  buckets?: number[];
-}
-
-export interface PromCounterLike {
-  labels(labels: LabelValues): { inc(value?: number): void };
-}
-export interface PromGaugeLike {
-  labels(labels: LabelValues): { set(value: number): void };
-}
-export interface PromHistogramLike {
-  labels(labels: LabelValues): { observe(value: number): void };
-}
-
-/**
- * The prom-client module: `import * as promClient from 'prom-client'`. The constructors are called with a
- * `PromMetricConfig`; their parameter is typed `never` so prom-client's own (stricter) config types fit.
- */
+/** The prom-client module (`import * as promClient from 'prom-client'`): only its default `register` is used. */
 export interface PromClientLike {
-  Counter: new (config: never) => PromCounterLike;
-  Gauge: new (config: never) => PromGaugeLike;
-  Histogram: new (config: never) => PromHistogramLike;
   register: PromRegistryLike;
 }
 

@@ -22,10 +22,6 @@ export type {
   OtelSpanLike,
   OtelTracerLike,
   PromClientLike,
-  PromCounterLike,
-  PromGaugeLike,
-  PromHistogramLike,
-  PromMetricConfig,
   PromRegistryLike,
 } from './clients.ts';
 export { MetricConflictError, PushgatewayError } from './errors.ts';

@@ -26,11 +26,14 @@ import { VERSION } from './version.ts';
 export interface PipelineMetricsOptions {
   /** The pipeline label of every series. Bounded: a name from your code, not from data. */
   pipeline: string;
-  /** prom-client: pass the module (`import * as promClient from 'prom-client'`) and optionally your registry. */
+  /**
+   * prom-client: your registry, or the module (`import * as promClient from 'prom-client'`) for its default
+   * registry. The series are registered in that registry and rendered by it.
+   */
   prometheus?: {
-    client: PromClientLike;
     /** @default client.register (the default registry) */
     registry?: PromRegistryLike;
+    client?: PromClientLike;
   };
   /**
    * OpenTelemetry: pass `@opentelemetry/api` (the copy your SDK registered with); meter and tracer default to
@@ -134,12 +137,15 @@ function validate(options: PipelineMetricsOptions): void {
   if (typeof pipeline !== 'string' || !/^[^\p{Cc}]{1,128}$/u.test(pipeline)) {
     throw new InvalidOptionError('pipeline', 'a name of 1 to 128 printable characters', pipeline);
   }
-  if (prometheus !== undefined && typeof prometheus?.client?.Counter !== 'function') {
-    throw new InvalidOptionError(
-      'prometheus.client',
-      "the prom-client module (import * as promClient from 'prom-client')",
-      prometheus?.client,
-    );
+  if (prometheus !== undefined) {
+    const registry = prometheus?.registry ?? prometheus?.client?.register;
+    if (typeof registry?.getSingleMetric !== 'function' || typeof registry.registerMetric !== 'function') {
+      throw new InvalidOptionError(
+        'prometheus.registry',
+        'a prom-client Registry (or prometheus.client: the prom-client module, for its default registry)',
+        registry,
+      );
+    }
   }
   if (otel !== undefined && typeof otel?.api?.context?.active !== 'function') {
     throw new InvalidOptionError(
@@ -158,9 +164,9 @@ export function createPipelineMetrics(options: PipelineMetricsOptions): Pipeline
   validate(options);
   const { pipeline, prometheus, otel, pushgateway } = options;
   const logger = (options.logger ?? noopLogger).child({ pipeline });
-  const registry = prometheus ? (prometheus.registry ?? prometheus.client.register) : undefined;
+  const registry = prometheus?.registry ?? prometheus?.client?.register;
   const backends: Backend[] = [];
-  if (prometheus && registry) backends.push(prometheusBackend(prometheus.client, registry));
+  if (registry) backends.push(prometheusBackend(registry));
   if (otel) backends.push(otelBackend(otel.meter ?? otel.api.metrics.getMeter('@pipewright/metrics', VERSION)));
   const onError =
     options.onError ?? ((error: unknown) => logger.warn({ err: error }, 'pipewright metrics: reporting failed'));
@@ -196,10 +202,10 @@ export function createPipelineMetrics(options: PipelineMetricsOptions): Pipeline
   };
 
   const exposition = async (): Promise<string> => {
-    if (!prometheus || !registry) return '';
+    if (!registry) return '';
     const snapshots: MetricSnapshot[] = [];
     for (const definition of Object.values(INSTRUMENTS)) {
-      const metric = getOrCreateMetric(prometheus.client, registry, definition) as unknown as {
+      const metric = getOrCreateMetric(registry, definition) as unknown as {
         get(): Promise<MetricSnapshot>;
       };
       snapshots.push(await metric.get());

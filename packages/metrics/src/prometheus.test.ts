@@ -2,7 +2,7 @@ import '../../../test/helpers/opentelemetry-cjs.ts';
 import { FakeClock, hasErrorCode, RecordError, TransientError } from '@pipewright/core';
 import * as promClient from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { parsePrometheusSamples, parsePrometheusText } from '../../../test/helpers/prometheus-text.ts';
+import { parsePrometheusSamples, parsePrometheusText, sampleValue } from '../../../test/helpers/prometheus-text.ts';
 import { INSTRUMENT_LIST } from './catalogue.ts';
 import { createPipelineMetrics } from './metrics.ts';
 
@@ -147,7 +147,7 @@ describe('Prometheus exposition', () => {
     expect(() => createPipelineMetrics({ pipeline: '' })).toThrow(/Expected `pipeline`/);
     expect(() => createPipelineMetrics({ pipeline: 'p', maxSteps: 0 })).toThrow(/maxSteps/);
     expect(() => createPipelineMetrics({ pipeline: 'p', prometheus: { client: {} as never } })).toThrow(
-      /prometheus.client/,
+      /prometheus.registry/,
     );
     expect(() => metrics.setWatermark('s', new Date(Number.NaN))).toThrow(/position/);
     expect(() => metrics.setDeadLetterBacklog('s', -2)).toThrow(/count/);
@@ -172,5 +172,59 @@ describe('Prometheus exposition', () => {
       ['_overflow', 3],
     ]);
     expect(errors).toHaveLength(1);
+  });
+
+  it('survives registry.resetMetrics(): cleared series disappear, bound series keep counting afterwards', async () => {
+    const { metrics, registry } = setup();
+    metrics.record('load', { in: 5 });
+    metrics.setDeadLetterBacklog('load', 3);
+    registry.resetMetrics();
+    let samples = parsePrometheusSamples(await registry.metrics());
+    expect(sampleValue(samples, 'pipewright_records_in_total', { step: 'load' })).toBeUndefined();
+    expect(sampleValue(samples, 'pipewright_dead_letter_backlog_records', { step: 'load' })).toBeUndefined();
+    metrics.record('load', { in: 2 });
+    samples = parsePrometheusSamples(await registry.metrics());
+    expect(sampleValue(samples, 'pipewright_records_in_total', { step: 'load' })).toBe(2);
+  });
+
+  it('answers the prom-client calls people make on a registered metric, in both exposition formats', async () => {
+    const OpenMetricsRegistry = promClient.Registry as unknown as new (contentType: string) => promClient.Registry;
+    const registry = new OpenMetricsRegistry(promClient.Registry.OPENMETRICS_CONTENT_TYPE);
+    const metrics = createPipelineMetrics({ pipeline: 'p', prometheus: { registry } });
+    metrics.record('s', { in: 1 });
+    const metric = registry.getSingleMetric('pipewright_records_in_total') as unknown as promClient.Counter;
+    metric.inc({ pipeline: 'p', step: 's' }, 2);
+    metric.labels({ pipeline: 'p', step: 's' }).inc();
+    const histogram = registry.getSingleMetric('pipewright_step_duration_seconds') as unknown as promClient.Histogram;
+    histogram.observe({ pipeline: 'p', step: 's', outcome: 'success' }, 0.02);
+    const gauge = registry.getSingleMetric('pipewright_last_run_status') as unknown as promClient.Gauge;
+    gauge.set({ pipeline: 'p' }, 1);
+    const text = await registry.metrics();
+    expect(text).toContain('pipewright_records_in_total{pipeline="p",step="s"} 4');
+    expect(text).toContain(
+      'pipewright_step_duration_seconds_bucket{pipeline="p",step="s",outcome="success",le="0.025"} 1',
+    );
+    expect(text.trimEnd().endsWith('# EOF')).toBe(true);
+    const json = await registry.getMetricsAsJSON();
+    expect(json.find((m) => m.name === 'pipewright_last_run_status')?.values).toEqual([
+      { value: 1, labels: { pipeline: 'p' } },
+    ]);
+  });
+
+  it('reuses a prom-client metric registered before it with the same type and labels', async () => {
+    const registry = new promClient.Registry();
+    const existing = new promClient.Histogram({
+      name: 'pipewright_batch_size_records',
+      help: 'registered by someone else',
+      labelNames: ['pipeline', 'step'],
+      buckets: [10, 100],
+      registers: [registry],
+    });
+    const metrics = createPipelineMetrics({ pipeline: 'p', prometheus: { registry } });
+    metrics.record('s', { in: 50 });
+    expect(registry.getSingleMetric('pipewright_batch_size_records')).toBe(existing);
+    const samples = parsePrometheusSamples(await registry.metrics());
+    expect(sampleValue(samples, 'pipewright_batch_size_records_bucket', { le: '100' })).toBe(1);
+    expect(sampleValue(samples, 'pipewright_batch_size_records_bucket', { le: '10' })).toBe(0);
   });
 });

@@ -179,6 +179,7 @@ describe('metricsHandler', () => {
     const broken = {
       contentType: 'text/plain',
       getSingleMetric: () => undefined,
+      registerMetric: () => {},
       metrics: () => Promise.reject(new Error('collect failed')),
     };
     const app = createServer(metricsHandler(broken, { onError: (error) => errors.push(error) }));

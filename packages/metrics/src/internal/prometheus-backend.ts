@@ -1,7 +1,8 @@
 import type { InstrumentDefinition } from '../catalogue.ts';
-import type { LabelValues, PromClientLike, PromMetricConfig, PromRegistryLike } from '../clients.ts';
+import type { LabelValues, PromRegistryLike } from '../clients.ts';
 import { MetricConflictError } from '../errors.ts';
 import type { Backend, Handle } from './backend.ts';
+import { PipewrightPromMetric } from './prom-metric.ts';
 
 interface RegisteredMetric {
   type?: unknown;
@@ -13,11 +14,7 @@ interface RegisteredMetric {
  * Get-or-create: a metric already in the registry with the same type and labels is reused, so two instances
  * (or a hot reload, or a second test) on one registry never hit "already registered".
  */
-export function getOrCreateMetric(
-  client: PromClientLike,
-  registry: PromRegistryLike,
-  definition: InstrumentDefinition,
-): RegisteredMetric {
+export function getOrCreateMetric(registry: PromRegistryLike, definition: InstrumentDefinition): RegisteredMetric {
   const existing = registry.getSingleMetric(definition.name) as RegisteredMetric | undefined;
   if (existing !== undefined) {
     const labels = Array.isArray(existing.labelNames) ? existing.labelNames.join(',') : '';
@@ -30,25 +27,19 @@ export function getOrCreateMetric(
     }
     return existing;
   }
-  const config: PromMetricConfig = {
-    name: definition.name,
-    help: definition.help,
-    labelNames: [...definition.labelNames],
-    registers: [registry],
-    ...(definition.buckets ? { buckets: [...definition.buckets] } : {}),
-  };
-  const Ctor =
-    definition.type === 'counter' ? client.Counter : definition.type === 'gauge' ? client.Gauge : client.Histogram;
-  return new Ctor(config as never) as unknown as RegisteredMetric;
+  // Our own series implementation, rendered by the user's registry like any prom-client metric.
+  const metric = new PipewrightPromMetric(definition);
+  registry.registerMetric(metric);
+  return metric;
 }
 
-export function prometheusBackend(client: PromClientLike, registry: PromRegistryLike): Backend {
+export function prometheusBackend(registry: PromRegistryLike): Backend {
   const metrics = new Map<string, RegisteredMetric>();
   return {
     handle(definition, labels): Handle {
       let metric = metrics.get(definition.name);
       if (!metric) {
-        metric = getOrCreateMetric(client, registry, definition);
+        metric = getOrCreateMetric(registry, definition);
         metrics.set(definition.name, metric);
       }
       const child = metric.labels(labels);
