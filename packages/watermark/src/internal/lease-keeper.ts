@@ -27,6 +27,12 @@ export class LeaseKeeper {
     return this.lease;
   }
 
+  /** Renews a lease acquired elsewhere (a partition claim) on the same heartbeat. */
+  adopt(lease: Lease): void {
+    this.lease = lease;
+    this.#schedule();
+  }
+
   /** Throws the heartbeat's failure (for example a `StaleLeaseError`) so the run stops before writing. */
   check(): void {
     if (this.failure) throw this.failure;

@@ -38,6 +38,7 @@ function asPosition(stateKey: string, value: unknown, keys: number): KeysetPosit
 export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptions): AsyncGenerator<KeysetPage<R>> {
   const o = resolveKeysetOptions(options);
   const q = new KeysetSql(o.source, o.cursor, o.keys);
+  q.window = o.window;
   const clock = o.clock ?? systemClock;
   const keeper = o.lease ? new LeaseKeeper(o.state, clock, o.lease) : undefined;
   if (keeper && o.lease) await keeper.start(o.stateKey, o.lease.owner);

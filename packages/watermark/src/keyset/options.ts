@@ -39,6 +39,12 @@ export function resolveKeysetOptions(options: KeysetOptions): ResolvedKeysetOpti
   if (options.lease !== undefined && (typeof options.lease.owner !== 'string' || options.lease.owner.length === 0)) {
     throw new InvalidOptionError('lease.owner', 'a non-empty string', options.lease.owner);
   }
+  if (
+    options.window !== undefined &&
+    (typeof options.window?.start !== 'string' || typeof options.window.end !== 'string')
+  ) {
+    throw new InvalidOptionError('window', "{ start: string, end: string } in the cursor's text form", options.window);
+  }
   nonNegativeInteger('lease.ttlMs', options.lease?.ttlMs, 1, 1);
   nonNegativeInteger('lease.heartbeatMs', options.lease?.heartbeatMs, 1, 1);
   nonNegativeInteger('statementTimeout', options.statementTimeout, 1, 1);

@@ -25,6 +25,8 @@ export class KeysetSql {
   readonly cursorColumn: string;
   readonly keyColumns: readonly string[];
   kind: CursorKind = 'instant';
+  /** A backfill window `[start, end)` on the cursor, in the position's text form. */
+  window: { start: string; end: string } | undefined;
   #cursorType = '';
   #keyTypes: string[] = [];
   #timeZone: string | undefined;
@@ -112,14 +114,21 @@ export class KeysetSql {
   /** The rows after `after` up to and including `until`, in keyset order. */
   page(after: KeysetPosition | undefined, until: KeysetPosition): { text: string; params: unknown[] } {
     const params = [...this.userParams];
-    const lower = after === undefined ? 'true' : `${this.#tuple()} > ${this.#values(params, after)}`;
+    const lower = after === undefined ? this.#windowStart(params) : `${this.#tuple()} > ${this.#values(params, after)}`;
     const upper = `${this.#tuple()} <= ${this.#values(params, until)}`;
     return { text: `SELECT q.* FROM ${this.from} WHERE ${lower} AND ${upper} ORDER BY ${this.#order('')}`, params };
   }
 
   #range(params: unknown[], after: KeysetPosition | undefined, hi: string): string {
-    const upper = `${this.cursorColumn} <= ${this.#pushCursor(params, hi)}`;
-    return after === undefined ? upper : `${this.#tuple()} > ${this.#values(params, after)} AND ${upper}`;
+    let upper = `${this.cursorColumn} <= ${this.#pushCursor(params, hi)}`;
+    if (this.window) upper += ` AND ${this.cursorColumn} < ${this.#pushCursor(params, this.window.end)}`;
+    const lower = after === undefined ? this.#windowStart(params) : `${this.#tuple()} > ${this.#values(params, after)}`;
+    return `${lower} AND ${upper}`;
+  }
+
+  // A backfill window starts at its inclusive lower bound; a plain run starts at the beginning.
+  #windowStart(params: unknown[]): string {
+    return this.window ? `${this.cursorColumn} >= ${this.#pushCursor(params, this.window.start)}` : 'true';
   }
 
   #tuple(): string {

@@ -52,6 +52,11 @@ export interface KeysetOptions {
   timeZone?: string;
   /** Write the state every N committed pages (and always after the last page). @default 1 */
   checkpointEvery?: number;
+  /**
+   * Backfill window `[start, end)` on the cursor, written like a position (`'2026-01-01T00:00:00Z'`, `'2026-01-01'`,
+   * `'1000'`). Give it its own `stateKey`: the main position is not touched, so windows can run in parallel.
+   */
+  window?: { start: string; end: string };
   /** Hold a fenced lease on `stateKey` for the run. */
   lease?: LeaseOptions;
   /** @default systemClock */

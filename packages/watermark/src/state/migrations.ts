@@ -26,4 +26,17 @@ export const stateMigrations: readonly Migration[] = [
       );
       CREATE INDEX ON ${schema}.pipewright_watermark_audit (state_key, id);`,
   },
+  {
+    version: 2,
+    name: 'partitions',
+    sql: (schema) => `
+      CREATE TABLE ${schema}.pipewright_watermark_partitions (
+        job text NOT NULL,
+        partition_id integer NOT NULL,
+        start_at text NOT NULL,
+        end_at text NOT NULL,
+        done boolean NOT NULL DEFAULT false,
+        PRIMARY KEY (job, partition_id)
+      );`,
+  },
 ];
