@@ -10,7 +10,7 @@ import type { Policy } from './types.ts';
  * A method decorator usable both as a TC39 standard decorator (TypeScript 5+, no flag) and as a legacy
  * `experimentalDecorators` one (NestJS-style code).
  */
-export interface MethodDecorator {
+export interface DualMethodDecorator {
   <F extends AnyFunction>(value: F, context: ClassMethodDecoratorContext): F;
   <F extends AnyFunction>(
     target: object,
@@ -19,7 +19,7 @@ export interface MethodDecorator {
   ): TypedPropertyDescriptor<F>;
 }
 
-function methodDecorator(name: string, wrapMethod: (method: AnyFunction) => AnyFunction): MethodDecorator {
+function methodDecorator(name: string, wrapMethod: (method: AnyFunction) => AnyFunction): DualMethodDecorator {
   return function decorate(first: unknown, second: unknown, descriptor?: PropertyDescriptor): never {
     if (descriptor !== undefined) {
       // Legacy: (prototype, key, descriptor) → a new descriptor.
@@ -33,17 +33,17 @@ function methodDecorator(name: string, wrapMethod: (method: AnyFunction) => AnyF
     if (kind !== 'method' || typeof first !== 'function')
       throw new InvalidOptionError(name, 'applied to a method', kind);
     return wrapMethod(first as AnyFunction) as never;
-  } as MethodDecorator;
+  } as DualMethodDecorator;
 }
 
 /** Retries a method with `withRetry` (options validated once, policy shared by every instance). */
-export function retryable(options?: RetryOptions | Policy): MethodDecorator {
+export function retryable(options?: RetryOptions | Policy): DualMethodDecorator {
   if (options !== undefined && !isPolicy(options)) withRetry(() => undefined, options); // validate eagerly
   return methodDecorator('@retryable', (method) => withRetry(method, options as RetryOptions));
 }
 
 /** Runs every call of a method through `breaker` (share one breaker per dependency). */
-export function circuitBreaker(breaker: CircuitBreaker): MethodDecorator {
+export function circuitBreaker(breaker: CircuitBreaker): DualMethodDecorator {
   if (!isPolicy(breaker)) throw new InvalidOptionError('breaker', 'a CircuitBreaker', breaker);
   return methodDecorator(
     '@circuitBreaker',

@@ -4,7 +4,7 @@ export type { CircuitBreakerOptions, CircuitBreakerSnapshot, FailureRatioOptions
 export { CircuitBreaker } from './breaker.ts';
 export type { RetryBudgetOptions } from './budget.ts';
 export { RetryBudget } from './budget.ts';
-export type { MethodDecorator } from './decorators.ts';
+export type { DualMethodDecorator } from './decorators.ts';
 export { circuitBreaker, retryable } from './decorators.ts';
 export type { GiveUpReason } from './errors.ts';
 export { AttemptTimeoutError, BrokenCircuitError, RetryBudgetExhaustedError, RetryExhaustedError } from './errors.ts';
