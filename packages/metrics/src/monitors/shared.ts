@@ -28,7 +28,7 @@ export interface MonitorBaseOptions {
 
 export interface TableSource {
   table: TableRef;
-  /** A `timestamptz` (or `timestamp`, read as UTC) column: the record's time. */
+  /** The record's time: a `timestamptz` column (a plain `timestamp` is only right when it holds UTC). */
   column: string;
   where?: WhereEquals;
 }
