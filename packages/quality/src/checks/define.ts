@@ -15,7 +15,8 @@ export interface CheckOptions {
   mostly?: number;
 }
 
-interface Base {
+/** Fields every check carries after defaults are applied. */
+export interface CheckBase {
   name: string;
   severity: Severity;
   mostly: number;
@@ -23,26 +24,60 @@ interface Base {
 
 export type RangeBound = number | bigint | Date;
 
+export type NotNullCheck = CheckBase & { type: 'not_null'; column: string };
+export type UniqueCheck = CheckBase & { type: 'unique'; columns: readonly string[] };
+export type AcceptedValuesCheck = CheckBase & {
+  type: 'accepted_values';
+  column: string;
+  values: readonly (string | number | boolean)[];
+};
+export type RangeCheck = CheckBase & {
+  type: 'range';
+  column: string;
+  min: RangeBound | undefined;
+  max: RangeBound | undefined;
+  minExclusive: boolean;
+  maxExclusive: boolean;
+};
+export type PatternCheck = CheckBase & { type: 'pattern'; column: string; pattern: RegExp };
+export type RelationshipsCheck = CheckBase & { type: 'relationships'; column: string; to: RelationshipTarget };
+export type OutliersCheck = CheckBase & {
+  type: 'outliers';
+  column: string;
+  method: 'zscore' | 'iqr';
+  threshold: number;
+};
+export type RowCountCheck = CheckBase & { type: 'row_count'; min: number | undefined; max: number | undefined };
+export type CustomSqlCheck = CheckBase & { type: 'custom_sql'; sql: string; params: readonly unknown[] };
+export type CustomCheck = CheckBase & { type: 'custom'; predicate: (row: Record<string, unknown>) => boolean | string };
+export type FreshnessCheck = CheckBase & {
+  type: 'freshness';
+  column: string;
+  warnAfterMs: number | undefined;
+  errorAfterMs: number | undefined;
+};
+export type VolumeAnomalyCheck = CheckBase & {
+  type: 'volume_anomaly';
+  column: string;
+  days: number;
+  maxDrop: number;
+  maxSpike: number;
+};
+
+/** A check definition: a plain value, run by `runChecks` (in memory) or `runSqlChecks` (in PostgreSQL). */
 export type Check =
-  | (Base & { type: 'not_null'; column: string })
-  | (Base & { type: 'unique'; columns: readonly string[] })
-  | (Base & { type: 'accepted_values'; column: string; values: readonly (string | number | boolean)[] })
-  | (Base & {
-      type: 'range';
-      column: string;
-      min: RangeBound | undefined;
-      max: RangeBound | undefined;
-      minExclusive: boolean;
-      maxExclusive: boolean;
-    })
-  | (Base & { type: 'pattern'; column: string; pattern: RegExp })
-  | (Base & { type: 'relationships'; column: string; to: RelationshipTarget })
-  | (Base & { type: 'outliers'; column: string; method: 'zscore' | 'iqr'; threshold: number })
-  | (Base & { type: 'row_count'; min: number | undefined; max: number | undefined })
-  | (Base & { type: 'custom_sql'; sql: string; params: readonly unknown[] })
-  | (Base & { type: 'custom'; predicate: (row: Record<string, unknown>) => boolean | string })
-  | (Base & { type: 'freshness'; column: string; warnAfterMs: number | undefined; errorAfterMs: number | undefined })
-  | (Base & { type: 'volume_anomaly'; column: string; days: number; maxDrop: number; maxSpike: number });
+  | NotNullCheck
+  | UniqueCheck
+  | AcceptedValuesCheck
+  | RangeCheck
+  | PatternCheck
+  | RelationshipsCheck
+  | OutliersCheck
+  | RowCountCheck
+  | CustomSqlCheck
+  | CustomCheck
+  | FreshnessCheck
+  | VolumeAnomalyCheck;
 
 export type CheckType = Check['type'];
 
@@ -51,7 +86,7 @@ export type RelationshipTarget =
   | { table: TableRef; column: string }
   | { values: readonly (string | number | bigint)[] };
 
-function base(defaultName: string, options: CheckOptions): Base {
+function base(defaultName: string, options: CheckOptions): CheckBase {
   const { name = defaultName, severity = 'error', mostly = 1 } = options;
   if (severity !== 'warn' && severity !== 'error')
     throw new InvalidOptionError('severity', "'warn' or 'error'", severity);
@@ -76,12 +111,12 @@ function nonNegative(option: string, value: unknown): number | undefined {
 }
 
 /** Fails rows where `col` is null (or missing/undefined in memory). */
-export function notNull(col: string, options: CheckOptions = {}): Check {
+export function notNull(col: string, options: CheckOptions = {}): NotNullCheck {
   return { ...base(`not_null(${col})`, options), type: 'not_null', column: column('column', col) };
 }
 
 /** Fails every row whose key (one column or several) appears more than once; null keys are ignored. */
-export function unique(columns: string | readonly string[], options: CheckOptions = {}): Check {
+export function unique(columns: string | readonly string[], options: CheckOptions = {}): UniqueCheck {
   const list = typeof columns === 'string' ? [columns] : [...columns];
   if (list.length === 0) throw new InvalidOptionError('columns', 'at least one column', columns);
   for (const c of list) column('columns', c);
@@ -93,7 +128,7 @@ export function acceptedValues(
   col: string,
   values: readonly (string | number | boolean)[],
   options: CheckOptions = {},
-): Check {
+): AcceptedValuesCheck {
   if (!Array.isArray(values) || values.length === 0)
     throw new InvalidOptionError('values', 'a non-empty array', values);
   return {
@@ -121,7 +156,7 @@ function bound(option: string, value: unknown): RangeBound | undefined {
 }
 
 /** Fails non-null values outside [min, max] (NaN always fails in memory). */
-export function range(col: string, options: RangeOptions): Check {
+export function range(col: string, options: RangeOptions): RangeCheck {
   const min = bound('min', options.min);
   const max = bound('max', options.max);
   if (min === undefined && max === undefined) throw new InvalidOptionError('min/max', 'at least one bound', options);
@@ -137,7 +172,7 @@ export function range(col: string, options: RangeOptions): Check {
 }
 
 /** Fails values that are not > 0. */
-export function positive(col: string, options: CheckOptions = {}): Check {
+export function positive(col: string, options: CheckOptions = {}): RangeCheck {
   return range(col, { name: `positive(${col})`, ...options, min: 0, minExclusive: true });
 }
 
@@ -145,7 +180,7 @@ export function positive(col: string, options: CheckOptions = {}): Check {
  * Fails non-null values (as text) that do not match. In SQL the pattern runs as a POSIX regex (`~`, or `~*`
  * with the `i` flag): keep to the common subset (classes, anchors, quantifiers, alternation).
  */
-export function pattern(col: string, regex: RegExp | string, options: CheckOptions = {}): Check {
+export function pattern(col: string, regex: RegExp | string, options: CheckOptions = {}): PatternCheck {
   let re: RegExp;
   try {
     re = typeof regex === 'string' ? new RegExp(regex) : new RegExp(regex.source, regex.flags.replace(/[gy]/g, ''));
@@ -157,7 +192,7 @@ export function pattern(col: string, regex: RegExp | string, options: CheckOptio
 }
 
 /** Fails non-null values with no match in the target table column (SQL) or value set (SQL and memory). */
-export function relationships(col: string, to: RelationshipTarget, options: CheckOptions = {}): Check {
+export function relationships(col: string, to: RelationshipTarget, options: CheckOptions = {}): RelationshipsCheck {
   if (to === null || typeof to !== 'object') throw new InvalidOptionError('to', '{ table, column } or { values }', to);
   if ('values' in to) {
     if (!Array.isArray(to.values)) throw new InvalidOptionError('to.values', 'an array', to.values);
@@ -173,7 +208,7 @@ export interface OutlierOptions extends CheckOptions {
 }
 
 /** Fails numeric values far from the rest (z-score or interquartile range). */
-export function outliers(col: string, options: OutlierOptions = {}): Check {
+export function outliers(col: string, options: OutlierOptions = {}): OutliersCheck {
   const method = options.method ?? 'zscore';
   if (method !== 'zscore' && method !== 'iqr') throw new InvalidOptionError('method', "'zscore' or 'iqr'", method);
   const threshold = options.threshold ?? (method === 'zscore' ? 3 : 1.5);
@@ -184,7 +219,7 @@ export function outliers(col: string, options: OutlierOptions = {}): Check {
 }
 
 /** Fails when the number of rows is outside [min, max]. */
-export function rowCount(options: CheckOptions & { min?: number; max?: number }): Check {
+export function rowCount(options: CheckOptions & { min?: number; max?: number }): RowCountCheck {
   const min = nonNegative('min', options.min);
   const max = nonNegative('max', options.max);
   if (min === undefined && max === undefined) throw new InvalidOptionError('min/max', 'at least one bound', options);
@@ -201,7 +236,7 @@ export function customSql(
   sql: string,
   params: readonly unknown[] = [],
   options: CheckOptions = {},
-): Check {
+): CustomSqlCheck {
   if (typeof sql !== 'string' || sql.trim() === '') throw new InvalidOptionError('sql', 'a SQL query', sql);
   return { ...base(name, { ...options, name }), type: 'custom_sql', sql, params };
 }
@@ -211,7 +246,7 @@ export function custom(
   name: string,
   predicate: (row: Record<string, unknown>) => boolean | string,
   options: CheckOptions = {},
-): Check {
+): CustomCheck {
   if (typeof predicate !== 'function') throw new InvalidOptionError('predicate', 'a function', predicate);
   return { ...base(name, { ...options, name }), type: 'custom', predicate };
 }
@@ -224,7 +259,7 @@ export interface FreshnessOptions extends CheckOptions {
 }
 
 /** The newest `col` timestamp must be recent (read against the run's clock). */
-export function freshness(col: string, options: FreshnessOptions): Check {
+export function freshness(col: string, options: FreshnessOptions): FreshnessCheck {
   const warnAfterMs = nonNegative('warnAfterMs', options.warnAfterMs);
   const errorAfterMs = nonNegative('errorAfterMs', options.errorAfterMs);
   if (warnAfterMs === undefined && errorAfterMs === undefined) {
@@ -249,7 +284,7 @@ export interface VolumeAnomalyOptions extends CheckOptions {
 }
 
 /** Today's row count (by the UTC day of `col`) against the average of the previous `days` days. */
-export function volumeAnomaly(col: string, options: VolumeAnomalyOptions = {}): Check {
+export function volumeAnomaly(col: string, options: VolumeAnomalyOptions = {}): VolumeAnomalyCheck {
   const days = options.days ?? 7;
   if (!(Number.isInteger(days) && days >= 1)) throw new InvalidOptionError('days', 'a positive integer', days);
   const maxDrop = nonNegative('maxDrop', options.maxDrop) ?? 0.5;
