@@ -100,7 +100,7 @@ export {
 } from './naming.ts';
 export { redactSecrets } from './redact.ts';
 export type { LineageOptions, RunUpdate, StartRunOptions } from './run.ts';
-export { createLineage, Lineage, LineageRun, LineageRunStateError } from './run.ts';
+export { createLineage, currentRun, Lineage, LineageRun, LineageRunStateError } from './run.ts';
 export type { FileTransportOptions } from './transports/file.ts';
 export { fileTransport } from './transports/file.ts';
 export type { HttpRetryInfo, HttpTransportOptions } from './transports/http.ts';
@@ -109,3 +109,5 @@ export type { ConsoleTransportOptions } from './transports/simple.ts';
 export { compositeTransport, consoleTransport, noopTransport } from './transports/simple.ts';
 export type { LineageTransport } from './transports/types.ts';
 export { VERSION } from './version.ts';
+export type { LineageMethodDecorator, RunOptionsFor } from './wrap.ts';
+export { lineageRun, withLineage } from './wrap.ts';

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '@pipewright/core';
 import { PipewrightError, systemClock } from '@pipewright/core';
 import type { EmitterOptions } from './emitter.ts';
@@ -27,11 +28,22 @@ export interface RunUpdate {
   eventTime?: Date;
 }
 
+// The run whose tracked code is executing: runs started inside it become its children.
+const currentRunStore = new AsyncLocalStorage<LineageRun>();
+
+/** The run started by the enclosing `track()` / `withLineage()` / `@lineageRun` call, if any. */
+export function currentRun(): LineageRun | undefined {
+  return currentRunStore.getStore();
+}
+
 export interface StartRunOptions extends RunUpdate {
   /** @default a new UUIDv7; pass `deterministicRunId(…)` to make re-emission idempotent */
   runId?: string;
-  /** The enclosing run, when this run is a step inside a job. */
-  parent?: LineageRun | RunRef;
+  /**
+   * The enclosing run, when this run is a step inside a job. @default the run of the enclosing `track()` call
+   * (pass `null` for none)
+   */
+  parent?: LineageRun | RunRef | null;
   /** The outermost run, when there are several levels. @default the parent's root */
   root?: RunRef;
   /** The scheduled window of the run (`nominalTime` facet). */
@@ -155,9 +167,10 @@ export class Lineage extends LineageEmitter {
     const runId = options.runId ?? uuidv7At(this.clock.now());
     const runFacets: RunFacets = { processing_engine: processingEngineFacet(undefined, { producer: this.producer }) };
     let root: RunRef = { runId, namespace, name: jobName };
-    if (options.parent) {
-      const parent = options.parent instanceof LineageRun ? options.parent.ref : options.parent;
-      root = options.root ?? (options.parent instanceof LineageRun ? options.parent.root : parent);
+    const parentRun = options.parent === undefined ? currentRunStore.getStore() : options.parent;
+    if (parentRun) {
+      const parent = parentRun instanceof LineageRun ? parentRun.ref : parentRun;
+      root = options.root ?? (parentRun instanceof LineageRun ? parentRun.root : parent);
       runFacets.parent = parentRunFacet(parent, root, { producer: this.producer });
     }
     if (options.nominalTime) {
@@ -177,11 +190,12 @@ export class Lineage extends LineageEmitter {
   /**
    * Runs `fn` inside a run: START before, COMPLETE after, FAIL (with the error) if it throws — and rethrows.
    * `fn` gets the run, to add outputs with statistics at the end: `run.complete({ outputs })` is respected.
+   * Runs started inside `fn` (directly or through nested `track` calls) get this run as their parent.
    */
   async track<T>(jobName: string, fn: (run: LineageRun) => Promise<T> | T, options?: StartRunOptions): Promise<T> {
     const run = this.startRun(jobName, options);
     try {
-      const result = await fn(run);
+      const result = await currentRunStore.run(run, () => fn(run));
       if (!run.finished) run.complete();
       return result;
     } catch (error) {
