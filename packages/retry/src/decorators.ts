@@ -3,8 +3,8 @@ import type { CircuitBreaker } from './breaker.ts';
 import type { AnyFunction } from './internal/attempt.ts';
 import { invoke } from './internal/attempt.ts';
 import type { RetryOptions } from './options.ts';
-import { isPolicy, withRetry } from './retry.ts';
 import type { Policy } from './types.ts';
+import { isPolicy, withRetry } from './with-retry.ts';
 
 /**
  * A method decorator usable both as a TC39 standard decorator (TypeScript 5+, no flag) and as a legacy

@@ -3,7 +3,7 @@ import { FakeClock, TransientError } from '@pipewright/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from './breaker.ts';
 import { RetryBudget } from './budget.ts';
-import { withRetry } from './retry.ts';
+import { withRetry } from './with-retry.ts';
 
 /** A FakeClock that counts reads and timers, to prove what the success path does not do. */
 class CountingClock extends FakeClock implements Clock {

@@ -9,7 +9,7 @@ export { circuitBreaker, retryable } from './decorators.ts';
 export type { GiveUpReason } from './errors.ts';
 export { AttemptTimeoutError, BrokenCircuitError, RetryBudgetExhaustedError, RetryExhaustedError } from './errors.ts';
 export type { ResolvedRetryOptions, RetryOptions } from './options.ts';
-export { isPolicy, RetryPolicy, retry, withRetry } from './retry.ts';
+export { RetryPolicy } from './retry.ts';
 export type { TimeoutOptions } from './timeout.ts';
 export { TimeoutPolicy } from './timeout.ts';
 export type {
@@ -22,4 +22,5 @@ export type {
   Policy,
   RetryEvent,
 } from './types.ts';
+export { isPolicy, retry, withRetry } from './with-retry.ts';
 export { wrap } from './wrap.ts';

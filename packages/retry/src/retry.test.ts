@@ -2,8 +2,9 @@ import { classify, FakeClock, NonErrorThrownError, TransientError } from '@pipew
 import { describe, expect, it, vi } from 'vitest';
 import { sequence } from './__fixtures__/random.ts';
 import { AttemptTimeoutError, RetryExhaustedError } from './errors.ts';
-import { RetryPolicy, retry, withRetry } from './retry.ts';
+import { RetryPolicy } from './retry.ts';
 import type { AttemptContext, RetryEvent } from './types.ts';
+import { retry, withRetry } from './with-retry.ts';
 
 const transient = (message = 'flaky') => Object.assign(new Error(message), { code: 'ECONNRESET' });
 const fatal = () => Object.assign(new Error('syntax'), { code: '42601', severity: 'ERROR' });

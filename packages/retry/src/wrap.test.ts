@@ -2,9 +2,10 @@ import { FakeClock, FatalError, TransientError } from '@pipewright/core';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from './breaker.ts';
 import { AttemptTimeoutError, BrokenCircuitError } from './errors.ts';
-import { RetryPolicy, withRetry } from './retry.ts';
+import { RetryPolicy } from './retry.ts';
 import { TimeoutPolicy } from './timeout.ts';
 import type { AttemptContext, Policy } from './types.ts';
+import { withRetry } from './with-retry.ts';
 import { wrap } from './wrap.ts';
 
 /** A policy that logs when calls enter and leave it, to observe nesting. */

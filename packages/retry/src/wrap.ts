@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@pipewright/core';
-import { isPolicy } from './retry.ts';
 import type { AttemptContext, ExecuteOptions, Policy } from './types.ts';
+import { isPolicy } from './with-retry.ts';
 
 /**
  * Composes policies, the first outermost: `wrap(retry, breaker, timeout).execute(fn)` runs every retry attempt
