@@ -37,6 +37,34 @@ describe('tagged JSON codec', () => {
     expect(decodeValue(encodeValue(new Set([undefined])))).toEqual(new Set([undefined]));
     expect(decodeValue('{"$pw":"future-tag","v":1}')).toEqual({ $pw: 'future-tag', v: 1 });
   });
+
+  it('follows JSON for class instances, toJSON, boxed primitives, functions and symbols', () => {
+    class Money {
+      readonly cents: bigint;
+      readonly currency: string;
+      constructor(cents: bigint, currency: string) {
+        this.cents = cents;
+        this.currency = currency;
+      }
+    }
+    const decimal = { toJSON: () => '12.50' };
+    Object.setPrototypeOf(decimal, { kind: 'decimal' });
+    const encoded = encodeValue({
+      money: new Money(1250n, 'EUR'),
+      decimal,
+      boxed: [new String('s'), new Number(2), new Boolean(false)],
+      fn: () => 1,
+      sym: Symbol('x'),
+      list: [() => 1],
+    });
+    expect(decodeValue(encoded)).toStrictEqual({
+      money: { cents: 1250n, currency: 'EUR' },
+      decimal: '12.50',
+      boxed: ['s', 2, false],
+      list: [null],
+    });
+    expect(encodeValue(Object.create(null))).toBe('{}');
+  });
 });
 
 describe('createRedactor', () => {

@@ -18,46 +18,83 @@
 
 const TAG = '$pw';
 const UNDEFINED: unique symbol = Symbol('pw-undefined');
-
-function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  const raw = this[key];
-  switch (typeof raw) {
-    case 'string':
-      // PostgreSQL cannot hold NUL in text, and `record->>'field'` would fail on a `\u0000` escape.
-      return raw.includes('\u0000') ? { [TAG]: 'nul', v: raw.split('\u0000') } : raw;
-    case 'bigint':
-      return { [TAG]: 'bigint', v: raw.toString() };
-    case 'number':
-      return Number.isFinite(raw) && !Object.is(raw, -0)
-        ? raw
-        : { [TAG]: 'number', v: Object.is(raw, -0) ? '-0' : String(raw) };
-    case 'undefined':
-      return { [TAG]: 'undefined' };
-    case 'object': {
-      if (raw === null) return null;
-      if (raw instanceof Date) {
-        const time = raw.getTime();
-        return { [TAG]: 'date', v: Number.isNaN(time) ? null : raw.toISOString() };
-      }
-      if (raw instanceof Uint8Array) {
-        const tag = Buffer.isBuffer(raw) ? 'buffer' : 'bytes';
-        return { [TAG]: tag, v: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
-      }
-      if (raw instanceof Map) return { [TAG]: 'map', v: [...raw] };
-      if (raw instanceof Set) return { [TAG]: 'set', v: [...raw] };
-      if (!Array.isArray(raw) && Object.hasOwn(raw, TAG) && value === raw) {
-        return { [TAG]: 'object', v: Object.entries(raw) };
-      }
-      return value;
-    }
-    default:
-      return value;
-  }
-}
+const OPEN = '{"$pw":';
 
 /** Encodes any record as tagged JSON text (see the module comment for the tags). */
 export function encodeValue(value: unknown): string {
-  return JSON.stringify(value, replacer) as string;
+  return encode(value);
+}
+
+// A hand-written walk: as fast as `JSON.stringify` with a bigint replacer, about twice as fast as a replacer that
+// must inspect every value (measured on the standard record).
+function encode(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      // PostgreSQL cannot hold NUL in text, and `record->>'field'` would fail on a `\u0000` escape.
+      return value.includes('\u0000')
+        ? `${OPEN}"nul","v":${JSON.stringify(value.split('\u0000'))}}`
+        : JSON.stringify(value);
+    case 'number':
+      if (Number.isFinite(value) && !Object.is(value, -0)) return String(value);
+      return `${OPEN}"number","v":"${Object.is(value, -0) ? '-0' : String(value)}"}`;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return `${OPEN}"bigint","v":"${value}"}`;
+    case 'undefined':
+      return `${OPEN}"undefined"}`;
+    case 'object':
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return encodeArray(value);
+      return encodeObject(value as Record<string, unknown>);
+    default:
+      return 'null'; // functions and symbols carry no data (JSON drops them too)
+  }
+}
+
+function encodeArray(items: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + encode(items[i]);
+  return `${out}]`;
+}
+
+function encodeObject(value: Record<string, unknown>): string {
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    const special = encodeSpecial(value);
+    if (special !== undefined) return special;
+  }
+  const keys = Object.keys(value);
+  if (Object.hasOwn(value, TAG)) {
+    return `${OPEN}"object","v":${encodeArray(keys.map((key) => [key, value[key]]))}}`;
+  }
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = value[key];
+    if (typeof item === 'function' || typeof item === 'symbol') continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${encode(item)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+function encodeSpecial(value: object): string | undefined {
+  if (value instanceof Date) {
+    const time = value.getTime();
+    return `${OPEN}"date","v":${Number.isNaN(time) ? 'null' : `"${value.toISOString()}"`}}`;
+  }
+  if (value instanceof Uint8Array) {
+    const tag = Buffer.isBuffer(value) ? 'buffer' : 'bytes';
+    const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+    return `${OPEN}"${tag}","v":"${base64}"}`;
+  }
+  if (value instanceof Map) return `${OPEN}"map","v":${encodeArray([...value])}}`;
+  if (value instanceof Set) return `${OPEN}"set","v":${encodeArray([...value])}}`;
+  if (value instanceof String || value instanceof Number || value instanceof Boolean) return encode(value.valueOf());
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return encode(toJSON.call(value, ''));
+  return undefined; // another class instance: its own enumerable fields, like JSON.stringify
 }
 
 let sawUndefined = false;
