@@ -19,8 +19,11 @@ export { createLeaseStore, leaseMigrations } from './lease.ts';
 export type { Step, StepDecorator, StepDecoratorOptions, StepMeasure, StepOptions } from './step.ts';
 export { step, stepsOf } from './step.ts';
 export type {
+  LineageClientLike,
   LineageDataset,
+  LineageRunLike,
   RetryPolicyLike,
+  RunMetricsLike,
   SpanLike,
   StepContext,
   StepCounts,
@@ -28,6 +31,7 @@ export type {
   StepHooks,
   StepLineage,
   StepLineageEvent,
+  StepMetricsLike,
   StepRetryEvent,
   StepRetryOptions,
   StepStartEvent,

@@ -6,13 +6,15 @@ import type { AuditStep, RunAudit } from './audit/audit.ts';
 import { AlreadyRunningError, RunAbortedError } from './errors.ts';
 import type { AlertOptions } from './internal/alerting.ts';
 import { assertAlertOptions, sendAlerts } from './internal/alerting.ts';
+import { createContext } from './internal/context.ts';
 import { addCounts, zeroCounts } from './internal/counts.ts';
 import { executeStep, type StepDefinition } from './internal/execute.ts';
 import { buildGraph, schedule } from './internal/graph.ts';
 import { holdLease, type LockOptions } from './internal/hold-lease.ts';
+import { type Observers, startObservers } from './internal/observers.ts';
 import type { LeaseHolder } from './lease.ts';
 import { stepDefinition } from './step.ts';
-import type { StepContext, StepCounts, StepHooks } from './types.ts';
+import type { LineageClientLike, RunMetricsLike, StepCounts, StepHooks } from './types.ts';
 
 export type { AlertOptions, LockOptions };
 
@@ -25,6 +27,16 @@ export interface JobOptions {
   lock?: LockOptions;
   /** Alerts on failure, and optionally on recovery. @default none */
   alerts?: AlertOptions;
+  /**
+   * Pipeline metrics (`createPipelineMetrics` from `@pipewright/metrics`): each run is a metrics run, each step
+   * is timed in it and its counts and retries recorded. @default none
+   */
+  metrics?: RunMetricsLike;
+  /**
+   * A lineage client (`createLineage` from `@pipewright/lineage`): each run is a lineage run with START and
+   * COMPLETE/FAIL, each step a child run with its datasets. @default none
+   */
+  lineage?: LineageClientLike;
   /** Observers added to every step of this job. @default none */
   hooks?: StepHooks | readonly StepHooks[];
   /** @default systemClock */
@@ -143,6 +155,19 @@ export function job(name: string, steps: readonly unknown[], options: JobOptions
     held: { token(): bigint; signal: AbortSignal } | undefined,
     userSignal: AbortSignal | undefined,
   ): Promise<JobRunResult> => {
+    const observed = startObservers(name, runId, options, logger);
+    const result = await executeSteps(runId, startedAt, held, userSignal, observed);
+    await observed.finish(result.status === 'succeeded' ? undefined : (result.error ?? new RunAbortedError(name)));
+    return result;
+  };
+
+  const executeSteps = async (
+    runId: string,
+    startedAt: number,
+    held: { token(): bigint; signal: AbortSignal } | undefined,
+    userSignal: AbortSignal | undefined,
+    observed: Observers,
+  ): Promise<JobRunResult> => {
     const signals = [held?.signal, userSignal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 0 ? AbortSignal.any(signals) : new AbortController().signal;
     const results = new Map<string, StepRunResult>();
@@ -169,6 +194,9 @@ export function job(name: string, steps: readonly unknown[], options: JobOptions
         clock,
         logger: logger.child({ step: def.name }),
         hooks,
+        metrics: observed.metrics,
+        lineageClient: options.lineage,
+        lineageParent: observed.lineage,
         onAttempt: ctx.reset,
         collected: ctx.collected,
       });
@@ -266,64 +294,5 @@ function skippedStep(name: string, because: string): StepRunResult {
     checksum: undefined,
     error: undefined,
     skippedBecause: because,
-  };
-}
-
-function createContext(
-  pipeline: string,
-  runId: string,
-  def: StepDefinition,
-  signal: AbortSignal,
-  fencingToken: bigint | undefined,
-  logger: Logger,
-  outputs: ReadonlyMap<string, unknown>,
-  dependencies: ReadonlyMap<string, readonly string[]>,
-): {
-  context: StepContext;
-  reset: (attempt: number) => void;
-  collected: () => { counts: StepCounts; checksum: string | undefined };
-} {
-  let counts = zeroCounts();
-  let checksum: string | undefined;
-  let attempt = 1;
-  const upstream = new Set<string>();
-  const stack = [...(dependencies.get(def.name) ?? [])];
-  while (stack.length > 0) {
-    const d = stack.pop() as string;
-    if (upstream.has(d)) continue;
-    upstream.add(d);
-    stack.push(...(dependencies.get(d) ?? []));
-  }
-  const context: StepContext = {
-    pipeline,
-    runId,
-    step: def.name,
-    get attempt() {
-      return attempt;
-    },
-    signal,
-    fencingToken,
-    logger: logger.child({ step: def.name }),
-    count(extra) {
-      addCounts(counts, extra);
-    },
-    setChecksum(value) {
-      checksum = value;
-    },
-    output<T>(step: string): T {
-      if (!upstream.has(step)) {
-        throw new InvalidOptionError('output(step)', `the name of a step upstream of "${def.name}"`, step);
-      }
-      return outputs.get(step) as T;
-    },
-  };
-  return {
-    context,
-    reset: (n) => {
-      attempt = n;
-      counts = zeroCounts();
-      checksum = undefined;
-    },
-    collected: () => ({ counts, checksum }),
   };
 }

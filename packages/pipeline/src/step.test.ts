@@ -252,7 +252,10 @@ describe('step(name, fn, options)', () => {
     expect(() => step('', async () => 1)).toThrow('Expected `name` to be a non-empty string');
     expect(() => step('x', 'nope' as never)).toThrow('Expected `fn` to be a function');
     expect(() => step('x', async () => 1, { dependsOn: 'a' as never })).toThrow('`dependsOn`');
-    expect(() => step('x', async () => 1, { lineage: {} as never })).toThrow('`lineage.emit`');
+    expect(() => step('x', async () => 1, { lineage: {} as never })).toThrow(
+      'Expected `lineage` to be datasets with an emit() function or a lineage client',
+    );
+    expect(() => step('x', async () => 1, { metrics: {} as never })).toThrow('`metrics`');
     expect(() => step('x', async () => 1, { retry: { baseDelayMs: 10, maxDelayMs: 5 } })).toThrow('`retry.maxDelayMs`');
   });
 });

@@ -1,7 +1,14 @@
 import { type Clock, InvalidOptionError, type Logger, noopLogger, systemClock } from '@pipewright/core';
 import { executeStep, type StepDefinition, type StepMeasure } from './internal/execute.ts';
 import { resolveRetry } from './internal/retry.ts';
-import type { RetryPolicyLike, StepHooks, StepLineage, StepRetryOptions, TracerLike } from './types.ts';
+import type {
+  RetryPolicyLike,
+  StepHooks,
+  StepLineage,
+  StepMetricsLike,
+  StepRetryOptions,
+  TracerLike,
+} from './types.ts';
 
 export type { StepMeasure };
 
@@ -19,8 +26,13 @@ export interface StepOptions<R = unknown> {
   hooks?: StepHooks | readonly StepHooks[];
   /** An OpenTelemetry tracer: one span per execution, named `step <name>`. @default none */
   tracer?: TracerLike;
-  /** Datasets read and written, reported as OpenLineage-shaped START/COMPLETE/FAIL events. @default none */
+  /**
+   * Datasets read and written, reported as OpenLineage START and COMPLETE/FAIL per execution: to `emit`, or as
+   * runs of a lineage `client` (in a job, as child runs of the job's run). @default none
+   */
   lineage?: StepLineage;
+  /** Pipeline metrics (`@pipewright/metrics`): each execution is timed, counts and retries recorded. @default none */
+  metrics?: StepMetricsLike;
   /** Derives counts (and a checksum) from the step's result, e.g. `(r) => ({ out: r.inserted })`. */
   measure?: (result: Awaited<R>) => StepMeasure | undefined;
   /** @default systemClock */
@@ -119,8 +131,17 @@ function define(name: string, fn: (...args: unknown[]) => unknown, options: Step
     throw new InvalidOptionError('dependsOn', 'an array of step names', dependsOn);
   }
   const hooks = options.hooks === undefined ? [] : Array.isArray(options.hooks) ? options.hooks : [options.hooks];
-  if (options.lineage !== undefined && typeof options.lineage?.emit !== 'function') {
-    throw new InvalidOptionError('lineage.emit', 'a function', options.lineage?.emit);
+  if (
+    options.lineage !== undefined &&
+    typeof options.lineage?.emit !== 'function' &&
+    typeof options.lineage?.client?.startRun !== 'function' &&
+    !Array.isArray(options.lineage?.inputs) &&
+    !Array.isArray(options.lineage?.outputs)
+  ) {
+    throw new InvalidOptionError('lineage', 'datasets with an emit() function or a lineage client', options.lineage);
+  }
+  if (options.metrics !== undefined && typeof options.metrics?.time !== 'function') {
+    throw new InvalidOptionError('metrics', 'pipeline metrics with time() and record()', options.metrics);
   }
   if (options.tracer !== undefined && typeof options.tracer?.startActiveSpan !== 'function') {
     throw new InvalidOptionError('tracer', 'an OpenTelemetry Tracer (with startActiveSpan)', options.tracer);
@@ -133,6 +154,7 @@ function define(name: string, fn: (...args: unknown[]) => unknown, options: Step
     hooks: hooks as readonly StepHooks[],
     tracer: options.tracer,
     lineage: options.lineage,
+    metrics: options.metrics,
     measure: options.measure as StepDefinition['measure'],
     clock: options.clock ?? systemClock,
     logger: options.logger ?? noopLogger,

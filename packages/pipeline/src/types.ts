@@ -98,12 +98,49 @@ export interface StepLineageEvent {
   error: { message: string; stack: string | undefined } | undefined;
 }
 
-/** Where a step's inputs and outputs are reported: one START and one COMPLETE or FAIL per execution. */
+/** One lineage run as `@pipewright/lineage`'s `LineageRun` exposes it. */
+export interface LineageRunLike {
+  complete(update?: { outputs?: LineageDataset[] }): unknown;
+  fail(error: unknown): unknown;
+  /** Starts a child run (a step of this job). */
+  child?(jobName: string, options?: { inputs?: LineageDataset[]; outputs?: LineageDataset[] }): LineageRunLike;
+}
+
+/** A lineage client with runs, such as `@pipewright/lineage`'s `createLineage(...)`. */
+export interface LineageClientLike {
+  startRun(
+    jobName: string,
+    options?: { runId?: string; inputs?: LineageDataset[]; outputs?: LineageDataset[] },
+  ): LineageRunLike;
+}
+
+/**
+ * Where a step's inputs and outputs are reported: one START and one COMPLETE or FAIL per execution, either as
+ * plain events to `emit`, or as runs of a lineage `client` (child runs of the job's run inside a job).
+ */
 export interface StepLineage {
   inputs?: readonly LineageDataset[];
   outputs?: readonly LineageDataset[];
   /** Receives each event; errors and rejections are logged, never raised. */
-  emit(event: StepLineageEvent): unknown;
+  emit?(event: StepLineageEvent): unknown;
+  /** A lineage client (`@pipewright/lineage`); inside a job, the job's `lineage` client is used when omitted. */
+  client?: LineageClientLike;
+}
+
+/** Step metrics as `@pipewright/metrics`'s `PipelineMetrics` (or one of its runs) offers them. */
+export interface StepMetricsLike {
+  /** Times `fn` as step `step` (duration, outcome, span) and rethrows what it throws. */
+  time<T>(step: string, fn: (context: unknown) => T | Promise<T>): Promise<Awaited<T>>;
+  /** Adds counts for `step`. */
+  record(
+    step: string,
+    counts: { in?: number; out?: number; rejected?: number; deadLettered?: number; retries?: number },
+  ): void;
+}
+
+/** Pipeline metrics with runs, such as `createPipelineMetrics(...)` from `@pipewright/metrics`. */
+export interface RunMetricsLike extends StepMetricsLike {
+  startRun(options?: { runId?: string }): StepMetricsLike & { finish(error?: unknown): Promise<unknown> };
 }
 
 /** Built-in retry: transient failures (per the classifier) are retried with exponential backoff. */

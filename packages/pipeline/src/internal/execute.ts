@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, ensureError, type Logger } from '@pipewright/core';
-import type { SpanLike, StepCounts, StepHooks, StepLineage, StepLineageEvent, TracerLike } from '../types.ts';
+import type {
+  LineageClientLike,
+  LineageRunLike,
+  SpanLike,
+  StepCounts,
+  StepHooks,
+  StepLineage,
+  StepLineageEvent,
+  StepMetricsLike,
+  TracerLike,
+} from '../types.ts';
 import { addCounts, zeroCounts } from './counts.ts';
 import { attemptLoop, type ResolvedRetry } from './retry.ts';
 import { safely } from './safely.ts';
@@ -18,6 +28,7 @@ export interface StepDefinition {
   hooks: readonly StepHooks[];
   tracer: TracerLike | undefined;
   lineage: StepLineage | undefined;
+  metrics: StepMetricsLike | undefined;
   measure: ((result: unknown) => StepMeasure | undefined) | undefined;
   clock: Clock;
   logger: Logger;
@@ -31,6 +42,11 @@ export interface ExecutionScope {
   clock?: Clock;
   logger?: Logger;
   hooks?: readonly StepHooks[];
+  /** The job run's metrics scope (replaces the step's own `metrics`). */
+  metrics?: StepMetricsLike;
+  /** The job's lineage client and run: steps become child runs of it. */
+  lineageClient?: LineageClientLike;
+  lineageParent?: LineageRunLike;
   /** Called before each attempt (the job resets the step's counts). */
   onAttempt?(attempt: number): void;
   /** Counts and checksum the step reported through its context during the last attempt. */
@@ -83,10 +99,11 @@ async function run(
   const logger = scope.logger ?? def.logger;
   const hooks = scope.hooks ? [...scope.hooks, ...def.hooks] : def.hooks;
   const base = { step: def.name, pipeline: scope.pipeline, runId: scope.runId };
-  const lineageRunId = def.lineage ? randomUUID() : '';
+  const lineageRunId = def.lineage?.emit ? randomUUID() : '';
   const startedAt = clock.now();
   for (const h of hooks) if (h.onStepStart) safely(logger, 'onStepStart hook', () => h.onStepStart?.(base));
   emitLineage(def, logger, 'START', clock, lineageRunId, scope.runId, undefined, undefined);
+  const lineageRun = startLineageRun(def, scope, logger);
 
   let attempts = 0;
   const attempt = (n: number): Promise<unknown> => {
@@ -94,29 +111,34 @@ async function run(
     scope.onAttempt?.(n);
     return Promise.resolve().then(() => def.fn.apply(thisArg, args as unknown[]));
   };
+  const attemptAll = (): Promise<unknown> => {
+    const retry = def.retry;
+    if (retry.kind === 'builtin') {
+      return attemptLoop(retry, clock, scope.signal, attempt, {
+        onRetry: (n, delayMs, err, reason) => {
+          logger.warn({ step: def.name, attempt: n, delayMs, err }, 'step failed; retrying');
+          for (const h of hooks) {
+            if (h.onStepRetry) {
+              safely(logger, 'onStepRetry hook', () =>
+                h.onStepRetry?.({ ...base, attempt: n, delayMs, error: err, reason }),
+              );
+            }
+          }
+        },
+      });
+    }
+    if (retry.kind === 'policy') {
+      let calls = 0;
+      return retry.policy.execute(() => attempt(++calls), { signal: scope.signal });
+    }
+    return attempt(1);
+  };
+  const metrics = scope.metrics ?? def.metrics;
   let status: StepOutcome['status'] = 'succeeded';
   let value: unknown;
   let error: Error | undefined;
   try {
-    const retry = def.retry;
-    if (retry.kind === 'builtin') {
-      value = await attemptLoop(retry, clock, scope.signal, attempt, {
-        onRetry: (n, delayMs, err, reason) => {
-          logger.warn({ step: def.name, attempt: n, delayMs, err }, 'step failed; retrying');
-          for (const h of hooks) {
-            if (h.onStepRetry)
-              safely(logger, 'onStepRetry hook', () =>
-                h.onStepRetry?.({ ...base, attempt: n, delayMs, error: err, reason }),
-              );
-          }
-        },
-      });
-    } else if (retry.kind === 'policy') {
-      let calls = 0;
-      value = await retry.policy.execute(() => attempt(++calls), { signal: scope.signal });
-    } else {
-      value = await attempt(1);
-    }
+    value = metrics ? await metrics.time(def.name, attemptAll) : await attemptAll();
   } catch (thrown) {
     status = 'failed';
     error = ensureError(thrown);
@@ -146,6 +168,13 @@ async function run(
     counts,
     error,
   );
+  if (lineageRun) {
+    safely(logger, 'lineage run', () => (error ? lineageRun.fail(error) : lineageRun.complete()));
+  }
+  if (metrics) {
+    const recorded = { ...counts, retries: Math.max(0, attempts - 1) };
+    safely(logger, 'metrics.record', () => metrics.record(def.name, recorded));
+  }
   if (span) {
     safely(logger, 'span', () => {
       span.setAttribute('pipewright.attempts', attempts);
@@ -160,6 +189,21 @@ async function run(
   return { status, value, error, attempts, startedAt, finishedAt, counts, checksum };
 }
 
+function startLineageRun(def: StepDefinition, scope: ExecutionScope, logger: Logger): LineageRunLike | undefined {
+  const client = def.lineage?.client ?? scope.lineageClient;
+  if (!client) return undefined;
+  const datasets = { inputs: [...(def.lineage?.inputs ?? [])], outputs: [...(def.lineage?.outputs ?? [])] };
+  try {
+    const parent = scope.lineageParent;
+    return parent?.child && !def.lineage?.client
+      ? parent.child(def.name, datasets)
+      : client.startRun(def.name, datasets);
+  } catch (error) {
+    logger.warn({ err: error, step: def.name }, 'lineage startRun failed; the step runs without lineage');
+    return undefined;
+  }
+}
+
 function emitLineage(
   def: StepDefinition,
   logger: Logger,
@@ -171,7 +215,7 @@ function emitLineage(
   error: Error | undefined,
 ): void {
   const lineage = def.lineage;
-  if (!lineage) return;
+  if (!lineage?.emit) return;
   const event: StepLineageEvent = {
     eventType,
     eventTime: new Date(clock.now()).toISOString(),
@@ -182,5 +226,5 @@ function emitLineage(
     counts,
     error: error ? { message: error.message, stack: error.stack } : undefined,
   };
-  safely(logger, 'lineage emit', () => lineage.emit(event));
+  safely(logger, 'lineage emit', () => lineage.emit?.(event));
 }
