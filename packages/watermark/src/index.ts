@@ -1,3 +1,5 @@
+export type { SnapshotChange, SnapshotDiffOptions, SnapshotPage } from './diff/snapshot.ts';
+export { snapshotDiff } from './diff/snapshot.ts';
 export {
   CursorTypeError,
   InFlightTimeoutError,

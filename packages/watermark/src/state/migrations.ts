@@ -39,4 +39,15 @@ export const stateMigrations: readonly Migration[] = [
         PRIMARY KEY (job, partition_id)
       );`,
   },
+  {
+    version: 3,
+    name: 'snapshot signatures',
+    sql: (schema) => `
+      CREATE TABLE ${schema}.pipewright_watermark_signatures (
+        job text NOT NULL,
+        row_key text NOT NULL,
+        signature text NOT NULL,
+        PRIMARY KEY (job, row_key)
+      );`,
+  },
 ];
