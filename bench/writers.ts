@@ -1,7 +1,7 @@
 // `npm run bench -- writers`: idempotent writers versus raw COPY (the limit) and naive multi-row INSERTs, with
 // the WAL bytes and dead tuples each case leaves behind. BENCH_SCALE rows (default 1,000,000).
 import { createSqlClient, quoteIdentifier } from '@pipewright/core';
-import { defineTable, merge } from '@pipewright/writers';
+import { appendDedup, createTable, defineTable, merge, replacePartition } from '@pipewright/writers';
 import pg from 'pg';
 import * as copyStreams from 'pg-copy-streams';
 import { type BenchCase, benchRuns, benchScale, interleave, report } from './lib/harness.ts';
@@ -113,6 +113,28 @@ try {
     await sql.exec(`CREATE TABLE ${q}.${name} (${STANDARD_TABLE_COLUMNS}) WITH (autovacuum_enabled = false)`);
   }
   const merged = table('merged');
+  // replacePartition: a range-partitioned copy of the records, 100,000 ids per partition; p0 is replaced.
+  const partitionRows = Math.min(100_000, scale);
+  await sql.exec(`CREATE TABLE ${q}.parted (${STANDARD_TABLE_COLUMNS}) PARTITION BY RANGE (id)`);
+  for (let p = 0; p * 100_000 < scale; p++) {
+    await sql.exec(
+      `CREATE TABLE ${q}.parted_p${p} PARTITION OF ${q}.parted FOR VALUES FROM (${p * 100_000 + 1}) TO (${(p + 1) * 100_000 + 1}) WITH (autovacuum_enabled = false)`,
+    );
+  }
+  await merge(sql, table('parted'), records, { directLoad: true });
+  const partitionVersions = [records.slice(0, partitionRows), changed10.slice(0, partitionRows)];
+  let partitionRound = 0;
+  // appendDedup: the hash of the business key (id) in a uniquely indexed bytea column.
+  const appended = table('appended');
+  await createTable(sql, appended, { hashColumn: 'row_hash' });
+  await sql.exec(`ALTER TABLE ${q}.appended SET (autovacuum_enabled = false)`);
+  const appendAll = async (expectInserted: number) => {
+    const result = await appendDedup(sql, appended, records);
+    if (result.inserted !== expectInserted || result.rejected.length > 0) {
+      throw new Error(`appendDedup inserted ${result.inserted}, expected ${expectInserted}`);
+    }
+    return records.length;
+  };
   const expectZeroUpdates = async (rows: readonly StandardRecord[], expected: number) => {
     const result = await merge(sql, merged, rows);
     if (result.updated !== expected || result.rejected.length > 0) {
@@ -126,6 +148,14 @@ try {
     measured('merge_first_load', 'merged', () => expectZeroUpdates(records, 0), truncate('merged')),
     measured('merge_rerun_unchanged', 'merged', () => expectZeroUpdates(records, 0)),
     measured('merge_10pct_changed', 'merged', () => expectZeroUpdates(changed10, Math.ceil(scale / 10))),
+    measured('replace_partition', 'parted_p0', async () => {
+      const rows = partitionVersions[partitionRound++ % 2] as StandardRecord[];
+      const result = await replacePartition(sql, table('parted'), rows, { partition: 'parted_p0' });
+      if (result.inserted !== rows.length) throw new Error(`replacePartition inserted ${result.inserted}`);
+      return rows.length;
+    }),
+    measured('append_dedup', 'appended', () => appendAll(scale), truncate('appended')),
+    measured('append_dedup_rerun', 'appended', () => appendAll(0)),
   ];
   const results = await interleave(cases, runs);
   for (const [name, list] of costs) {
