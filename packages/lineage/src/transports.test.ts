@@ -89,3 +89,29 @@ describe('console, noop and composite transports', () => {
     expect(compositeTransport([good, bad]).name).toBe('composite(good,bad)');
   });
 });
+
+describe('events that cannot be serialised', () => {
+  it('fail alone: the rest of the batch is written and the failure names them', async () => {
+    const path = join(dir, 'partial.ndjson');
+    const errors: [Error, number][] = [];
+    const emitter = createEmitter({
+      transport: fileTransport({ path }),
+      onError: (e, events) => errors.push([e, events.length]),
+    });
+    const bad = runEvent({
+      eventType: 'OTHER',
+      job,
+      run: { facets: { x: { _producer: 'https://p', _schemaURL: 'https://s', n: 1n } as never } },
+    });
+    emitter.emit(runEvent({ eventType: 'START', job }));
+    emitter.emit(bad);
+    emitter.emit(runEvent({ eventType: 'COMPLETE', job }));
+    await emitter.close();
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).eventType)).toEqual(['START', 'COMPLETE']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]![1]).toBe(1);
+    expect(errors[0]![0].message).toMatch(/BigInt/);
+    expect(emitter.stats()).toMatchObject({ delivered: 2, failed: 1 });
+  });
+});

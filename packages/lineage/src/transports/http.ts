@@ -95,6 +95,7 @@ export function httpTransport(options: HttpTransportOptions): LineageTransport {
   if (options.gzip) headers['content-encoding'] = 'gzip';
 
   async function post(body: string | Uint8Array, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
