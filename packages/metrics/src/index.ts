@@ -33,7 +33,6 @@ export { createJsonLogger, LOG_LEVEL_VALUES } from './logging/json-logger.ts';
 export type { PinoLike } from './logging/pino.ts';
 export { fromPino } from './logging/pino.ts';
 export { isSecretKey, REDACTED, redact, redactString } from './logging/redact.ts';
-export type { PipelineMetrics, PipelineMetricsOptions, RecordCounts } from './metrics.ts';
 export { createPipelineMetrics } from './metrics.ts';
 export type { DeadLetterRateOptions, DeadLetterThresholds } from './monitors/dead-letter-rate.ts';
 export { checkDeadLetterRate, deadLetterRateVerdict } from './monitors/dead-letter-rate.ts';
@@ -52,4 +51,5 @@ export {
   pushToGateway,
 } from './pushgateway.ts';
 export type { RunOutcome, RunResult, RunScope, StartRunOptions } from './run.ts';
+export type { PipelineMetrics, PipelineMetricsOptions, RecordCounts } from './types.ts';
 export { VERSION } from './version.ts';

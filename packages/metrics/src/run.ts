@@ -2,7 +2,7 @@ import { ensureError, InvalidOptionError, type Logger } from '@pipewright/core';
 import type { OtelContextLike, OtelSpanLike } from './clients.ts';
 import type { MetricsCore } from './internal/core.ts';
 import { failSpan, type StepContext, timeStep } from './internal/timing.ts';
-import type { RecordCounts } from './metrics.ts';
+import type { RecordCounts } from './types.ts';
 
 export type RunOutcome = 'success' | 'failure';
 
