@@ -1,5 +1,5 @@
 import type { Classification, Classifier, Clock, Logger } from '@pipewright/core';
-import { classify as coreClassify, describeValue, InvalidOptionError, systemClock } from '@pipewright/core';
+import { classify as coreClassify, InvalidOptionError, systemClock } from '@pipewright/core';
 import { BrokenCircuitError } from './errors.ts';
 import { neverAborted } from './internal/attempt.ts';
 import { Listeners } from './internal/listeners.ts';
@@ -282,10 +282,5 @@ export class CircuitBreaker implements Policy {
     } else {
       this.#onHalfOpen.emit({ from, to, error: undefined, elapsed, attempt, delay: 0 });
     }
-  }
-
-  /** A short description for logs. */
-  toString(): string {
-    return `CircuitBreaker(${this.#state}, last failure: ${describeValue(this.#lastError)})`;
   }
 }
