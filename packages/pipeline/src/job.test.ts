@@ -39,6 +39,8 @@ describe('job(name, steps)', () => {
         ctx.setChecksum(`sum:${rows.reduce((a, b) => a + b, 0)}`);
         expect(ctx.output('extract')).toEqual([1, 2, 3]); // transitive upstream is visible
         expect(() => ctx.output('load')).toThrow('upstream of "load"');
+        await ctx.checkLease(undefined as never); // no lock: nothing to check
+        expect(ctx.fencingToken).toBeUndefined();
       },
       { dependsOn: ['transform'] },
     );

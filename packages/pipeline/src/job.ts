@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Clock, ensureError, InvalidOptionError, type Logger, noopLogger, systemClock } from '@pipewright/core';
+import {
+  type Clock,
+  ensureError,
+  InvalidOptionError,
+  type Logger,
+  noopLogger,
+  type SqlClient,
+  systemClock,
+} from '@pipewright/core';
 import type { AlertDelivery } from './alerts/types.ts';
 import type { AuditStep, RunAudit } from './audit/audit.ts';
 import { AlreadyRunningError, RunAbortedError } from './errors.ts';
@@ -184,9 +192,24 @@ export function job(name: string, steps: readonly unknown[], options: JobOptions
       }
     };
 
+    const lock = options.lock;
+    const checkLease = async (tx: SqlClient): Promise<void> => {
+      if (!held || !lock) return;
+      await lock.leases.check(tx, { name: lock.name ?? name, token: held.token() });
+    };
     const runOne = async (stepName: string): Promise<boolean> => {
       const def = byName.get(stepName) as StepDefinition;
-      const ctx = createContext(name, runId, def, signal, held?.token(), logger, outputs, graph.dependencies);
+      const ctx = createContext(
+        name,
+        runId,
+        def,
+        signal,
+        held?.token(),
+        checkLease,
+        logger,
+        outputs,
+        graph.dependencies,
+      );
       const outcome = await executeStep(def, undefined, [ctx.context], {
         pipeline: name,
         runId,

@@ -118,9 +118,7 @@ describe('one active run per pipeline', () => {
         await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
       } finally {
         // A commit attempted with the stale token is refused.
-        commitError = await db.sql
-          .transaction((tx) => store.check(tx, { name: 'heartbeat', token: ctx.fencingToken! }))
-          .catch((e: unknown) => e);
+        commitError = await db.sql.transaction((tx) => ctx.checkLease(tx)).catch((e: unknown) => e);
       }
     });
     const after = step(

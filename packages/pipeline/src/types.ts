@@ -1,4 +1,4 @@
-import type { Classifier, Logger } from '@pipewright/core';
+import type { Classifier, Logger, SqlClient } from '@pipewright/core';
 
 /** Rows a step read, wrote, rejected and dead-lettered. */
 export interface StepCounts {
@@ -22,6 +22,11 @@ export interface StepContext {
    * process whose lease was taken over cannot commit: see `LeaseStore.check`.
    */
   readonly fencingToken: bigint | undefined;
+  /**
+   * Inside the transaction that commits this step's work, proves the run still holds its lease (locks the lease
+   * row until the transaction ends) or throws `LeaseLostError`. Resolves at once when the job has no `lock`.
+   */
+  checkLease(tx: SqlClient): Promise<void>;
   readonly logger: Logger;
   /** Adds to this step's counts (reset when the step is retried). */
   count(counts: Partial<StepCounts>): void;

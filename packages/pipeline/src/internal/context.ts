@@ -1,4 +1,4 @@
-import { InvalidOptionError, type Logger } from '@pipewright/core';
+import { InvalidOptionError, type Logger, type SqlClient } from '@pipewright/core';
 import type { StepContext, StepCounts } from '../types.ts';
 import { addCounts, zeroCounts } from './counts.ts';
 import type { StepDefinition } from './execute.ts';
@@ -10,6 +10,7 @@ export function createContext(
   def: StepDefinition,
   signal: AbortSignal,
   fencingToken: bigint | undefined,
+  checkLease: (tx: SqlClient) => Promise<void>,
   logger: Logger,
   outputs: ReadonlyMap<string, unknown>,
   dependencies: ReadonlyMap<string, readonly string[]>,
@@ -38,6 +39,7 @@ export function createContext(
     },
     signal,
     fencingToken,
+    checkLease,
     logger: logger.child({ step: def.name }),
     count(extra) {
       addCounts(counts, extra);
