@@ -173,3 +173,51 @@ describe('processBatch', () => {
     );
   });
 });
+
+describe('processBatch with chunks', () => {
+  it('runs whole chunks, and isolates the bad records of a failed chunk one by one', async () => {
+    const dlq = await freshQueue();
+    const calls: string[] = [];
+    const result = await processBatch(
+      ids(10),
+      (i) => {
+        calls.push(`one:${i}`);
+        if (i === 5) throw new RecordError('bad 5');
+      },
+      {
+        dlq,
+        pipeline: 'p',
+        maxErrorRate: 0.1,
+        chunk: {
+          size: 4,
+          run: (chunk, offset) => {
+            calls.push(`chunk:${offset}`);
+            if (chunk.includes(5)) throw new RecordError('a record in this chunk is bad');
+          },
+        },
+      },
+    );
+    expect(result).toMatchObject({ in: 10, succeeded: 9, deadLettered: 1, errorRate: 0.1 });
+    expect(calls).toEqual(['chunk:0', 'chunk:4', 'one:4', 'one:5', 'one:6', 'one:7', 'chunk:8']);
+    expect((await dlq.list()).map((e) => [e.record, e.error.message])).toEqual([[5, 'bad 5']]);
+  });
+
+  it('stops on a fatal chunk and counts its records as unprocessed', async () => {
+    const dlq = await freshQueue();
+    const error = (await processBatch(ids(10), () => undefined, {
+      dlq,
+      pipeline: 'p',
+      maxErrorRate: 1,
+      chunk: {
+        size: 3,
+        run: (_chunk, offset) => {
+          if (offset === 3) throw new FatalError('disk full');
+        },
+      },
+    }).catch((e: unknown) => e)) as BatchAbortedError;
+    expect(error.counts).toEqual({ in: 10, succeeded: 3, deadLettered: 0, unprocessed: 7 });
+    await expect(
+      processBatch([1], () => undefined, { dlq, pipeline: 'p', maxErrorRate: 1, chunk: { size: 0, run: () => 1 } }),
+    ).rejects.toThrow(/chunk/);
+  });
+});

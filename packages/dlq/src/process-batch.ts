@@ -24,8 +24,14 @@ export interface ProcessBatchOptions<T> {
   classify?: Classifier;
   /** Source coordinates of a record (also its idempotency key in the queue). */
   source?: (record: T, index: number) => Record<string, unknown>;
-  /** Records in flight at once. @default 1 */
+  /** Records (or chunks) in flight at once. @default 1 */
   concurrency?: number;
+  /**
+   * Process `size` records per call of `run` (e.g. one multi-row INSERT); when a chunk fails with a non-fatal
+   * error, its records are re-run one by one through `fn` to isolate the bad ones. `run` must be all-or-nothing
+   * (a transaction) or idempotent. @default one record at a time
+   */
+  chunk?: { size: number; run: (records: readonly T[], offset: number) => Promise<unknown> | unknown };
 }
 
 export interface ProcessBatchResult extends BatchCounts {
@@ -34,7 +40,7 @@ export interface ProcessBatchResult extends BatchCounts {
 }
 
 /**
- * Runs `fn` on every record in isolation. A `record` failure (or a `transient` one that outlived the retry
+ * Runs `fn` on every record in isolation (or `chunk.run` per chunk, isolating a failed chunk's records). A `record` failure (or a `transient` one that outlived the retry
  * policy) is dead-lettered and the batch goes on; a `fatal` one stops the batch. Failed records are sent to the
  * queue in one `sendMany` before anything is thrown, so nothing is lost either way. Above `maxErrorRate` it
  * throws `ErrorRateExceededError`. Counts always add up: `in = succeeded + deadLettered + unprocessed`.
@@ -67,41 +73,61 @@ export async function processBatch<T>(
   if (options.retry !== undefined && typeof options.retry.execute !== 'function') {
     throw new InvalidOptionError('retry', 'a policy with execute(fn)', options.retry);
   }
+  const chunk = options.chunk;
+  if (chunk !== undefined && (!Number.isInteger(chunk.size) || chunk.size < 1 || typeof chunk.run !== 'function')) {
+    throw new InvalidOptionError('chunk', 'an object { size: positive integer, run: function }', chunk);
+  }
   const classify = options.classify ?? coreClassify;
+  const size = chunk?.size ?? 1;
   const failed: DeadLetterInput<T>[] = [];
   let succeeded = 0;
   let next = 0;
   let fatal: { error: unknown } | undefined;
 
-  const runOne = (record: T, index: number): Promise<unknown> =>
-    options.retry
-      ? options.retry.execute(async () => fn(record, index))
-      : Promise.resolve().then(() => fn(record, index));
+  const attempt = (call: () => unknown): Promise<unknown> =>
+    options.retry ? options.retry.execute(async () => call()) : Promise.resolve().then(call);
+  /** Returns false when the error is fatal (the batch stops). */
+  const failedWith = (error: unknown): boolean => {
+    if (classify(error).kind !== 'fatal') return true;
+    fatal ??= { error };
+    return false;
+  };
+
+  const runRecord = async (index: number): Promise<boolean> => {
+    const record = records[index] as T;
+    try {
+      await attempt(() => fn(record, index));
+      succeeded++;
+      return true;
+    } catch (error) {
+      if (!failedWith(error)) return false;
+      const { pipeline, step, runId } = options;
+      failed.push({ record, error, pipeline, step, runId, source: options.source?.(record, index) });
+      return true;
+    }
+  };
 
   const worker = async (): Promise<void> => {
     while (fatal === undefined && next < records.length) {
-      const index = next++;
-      const record = records[index] as T;
-      try {
-        await runOne(record, index);
-        succeeded++;
-      } catch (error) {
-        if (classify(error).kind === 'fatal') {
-          fatal ??= { error }; // this record and those not started count as unprocessed
-          return;
+      const start = next;
+      next = Math.min(records.length, start + size);
+      if (chunk) {
+        try {
+          await attempt(() => chunk.run(records.slice(start, next), start));
+          succeeded += next - start;
+          continue;
+        } catch (error) {
+          if (!failedWith(error)) return; // the whole chunk counts as unprocessed
         }
-        failed.push({
-          record,
-          error,
-          pipeline: options.pipeline,
-          step: options.step,
-          runId: options.runId,
-          source: options.source?.(record, index),
-        });
+      }
+      // One at a time: the default, and how a failed chunk finds its bad records.
+      for (let index = start, end = next; index < end; index++) {
+        if (fatal !== undefined || !(await runRecord(index))) return;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(records.length, 1)) }, worker));
+  const units = Math.ceil(records.length / size);
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(units, 1)) }, worker));
 
   if (failed.length > 0) await options.dlq.sendMany(failed);
   const counts: BatchCounts = {
