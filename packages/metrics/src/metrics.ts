@@ -17,11 +17,10 @@ import { getOrCreateMetric, prometheusBackend } from './internal/prometheus-back
 import { createPipelineHandles } from './internal/steps.ts';
 import { timeStep } from './internal/timing.ts';
 import { STATUS_VALUE } from './monitors/verdict.ts';
-import { deleteFromGateway, pushToGateway } from './pushgateway.ts';
+import { deleteFromGateway, pushgatewayGroupUrl, pushToGateway } from './pushgateway.ts';
 import { type RunResult, type RunScope, type StartRunOptions, startRun } from './run.ts';
 import type { PipelineMetrics, PipelineMetricsOptions, RecordCounts } from './types.ts';
 import { VERSION } from './version.ts';
-
 
 /** Creates the metrics of one pipeline. Cheap; create one per pipeline and keep it. */
 export function createPipelineMetrics(options: PipelineMetricsOptions): PipelineMetrics {
@@ -50,6 +49,7 @@ export function createPipelineMetrics(options: PipelineMetricsOptions): Pipeline
   };
   const monitorHandles = new Map<string, { value: Handle; status: Handle }>();
   const group = pushgateway ? { ...pushgateway, groupingKey: { ...pushgateway.groupingKey, pipeline } } : undefined;
+  if (group) pushgatewayGroupUrl(group); // a bad URL or grouping key fails here, not at the end of the first run
 
   const standaloneLoggers = new Map<string, Logger>();
   const noStepParent = {

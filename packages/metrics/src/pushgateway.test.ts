@@ -102,6 +102,9 @@ describe('Pushgateway', () => {
     expect(() => pushgatewayGroupUrl({ url: baseUrl, groupingKey: { 'bad-name': 'x' } })).toThrow(/bad-name/);
     await expect(pushToGateway({ url: baseUrl, method: 'PATCH' as never }, '')).rejects.toThrow(/pushgateway.method/);
     await expect(pushToGateway({ url: baseUrl, timeoutMs: 0 }, '')).rejects.toThrow(/timeoutMs/);
+    expect(() => createPipelineMetrics({ pipeline: 'p', pushgateway: { url: 'localhost:9091' } })).toThrow(
+      /pushgateway.url/,
+    );
     expect(received).toHaveLength(0);
   });
 
