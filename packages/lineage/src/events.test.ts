@@ -136,6 +136,16 @@ describe('runEvent defaults and validation', () => {
       producer: 'https://example.com/mine',
     });
     expect(fixed.run.runId).toBe(event.run.runId);
+    const micro = runEvent({
+      eventType: 'OTHER',
+      job: { namespace: 'n', name: 'j' },
+      eventTime: '2026-11-21T12:00:01.123456+02:00',
+    });
+    expect(micro.eventTime).toBe('2026-11-21T12:00:01.123456+02:00');
+    const dateOnly = runEvent({ eventType: 'OTHER', job: { namespace: 'n', name: 'j' }, eventTime: '2026-11-21' });
+    expect(dateOnly.eventTime).toBe('2026-11-21T00:00:00.000Z');
+    expect(v.event(dateOnly)).toEqual([]);
+    expect(v.event(micro)).toEqual([]);
     expect(fixed.eventTime).toBe('2026-11-21T12:00:01Z');
     expect(fixed.producer).toBe('https://example.com/mine');
     expect(orderingKey(fixed)).toBe(event.run.runId);

@@ -141,13 +141,16 @@ export interface RunEventInput extends EventOptions {
   outputs?: OutputDataset[];
 }
 
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
 function time(options: EventOptions): string {
   const value = options.eventTime;
   if (value === undefined) return new Date((options.clock ?? systemClock).now()).toISOString();
   if (typeof value === 'string') {
-    if (Number.isNaN(Date.parse(value)))
-      throw new InvalidLineageInputError('eventTime', 'an ISO-8601 date-time', value);
-    return value;
+    if (RFC3339.test(value)) return value; // kept as given: it may carry microseconds or an offset
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new InvalidLineageInputError('eventTime', 'an ISO-8601 date-time', value);
+    return new Date(ms).toISOString(); // e.g. a date alone: the spec wants a full date-time
   }
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw new InvalidLineageInputError('eventTime', 'a valid Date', value);
