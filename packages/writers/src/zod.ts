@@ -42,8 +42,11 @@ function mapField(name: string, schema: ZodLike): { type: string; nullable: bool
     case 'readonly':
     case 'catch':
       return mapField(name, def.innerType as ZodLike);
-    case 'pipe':
-      return mapField(name, def.out as ZodLike);
+    case 'pipe': {
+      // A transform's output type is unknown to zod; assume it keeps the input's type (override with `types`).
+      const out = def.out as ZodLike;
+      return mapField(name, out._zod.def.type === 'transform' ? (def.in as ZodLike) : out);
+    }
     case 'string': {
       const format = formatOf(schema);
       if (format === 'uuid' || format === 'guid') return { type: 'uuid', nullable: false };
