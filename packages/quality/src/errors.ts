@@ -1,5 +1,6 @@
 import { PipewrightError } from '@pipewright/core';
 import type { DriftReport } from './internal/drift.ts';
+import type { ValidationResult } from './validate.ts';
 
 /** More records were rejected than `maxRejectRate` allows. Raised after `onReject` received them. */
 export class RejectRateExceededError extends PipewrightError {
@@ -7,7 +8,9 @@ export class RejectRateExceededError extends PipewrightError {
   readonly total: number;
   readonly rate: number;
   readonly maxRejectRate: number;
-  constructor(rejected: number, total: number, maxRejectRate: number) {
+  /** The whole batch result (valid records, rejections, drift), so nothing is lost with the throw. */
+  readonly result: ValidationResult<unknown> | undefined;
+  constructor(rejected: number, total: number, maxRejectRate: number, result?: ValidationResult<unknown>) {
     const rate = total === 0 ? 0 : rejected / total;
     super(
       'PW_REJECT_RATE_EXCEEDED',
@@ -18,13 +21,16 @@ export class RejectRateExceededError extends PipewrightError {
     this.total = total;
     this.rate = rate;
     this.maxRejectRate = maxRejectRate;
+    this.result = result;
   }
 }
 
 /** The source's shape changed (new fields) and the drift policy is `fail`. Raised after `onReject`. */
 export class SchemaDriftError extends PipewrightError {
   readonly drift: DriftReport;
-  constructor(drift: DriftReport) {
+  /** The whole batch result (valid records, rejections, drift), so nothing is lost with the throw. */
+  readonly result: ValidationResult<unknown> | undefined;
+  constructor(drift: DriftReport, result?: ValidationResult<unknown>) {
     const fields = drift.newFields.map((f) => `${f.name} (${f.type}, ${f.count} records)`).join(', ');
     super(
       'PW_SCHEMA_DRIFT',
@@ -34,6 +40,7 @@ export class SchemaDriftError extends PipewrightError {
       },
     );
     this.drift = drift;
+    this.result = result;
   }
 }
 

@@ -67,6 +67,8 @@ describe('validateBatch', () => {
     expect((error as SchemaDriftError).drift.newFields[0]).toMatchObject({ name: 'discount_code', count: 3 });
     expect((error as Error).message).toContain('discount_code (string, 3 records)');
     expect(received).toHaveLength(3);
+    expect((error as SchemaDriftError).result?.valid).toHaveLength(5);
+    expect((error as SchemaDriftError).result?.rejected).toEqual(received);
   });
 
   it('drift policy evolve: accepts records with new fields, keeps those fields, and reports them', async () => {
@@ -145,6 +147,8 @@ describe('validateBatch', () => {
       expect(error).toMatchObject({ code: 'PW_REJECT_RATE_EXCEEDED', rejected: 6, total: 100, rate: 0.06 });
       expect(calls).toEqual(['onReject', 'error']);
       expect(handed).toBe(6);
+      expect((error as RejectRateExceededError).result?.rejected).toHaveLength(6);
+      expect((error as RejectRateExceededError).result?.valid).toHaveLength(94);
     });
 
     it('treats an empty batch as a 0 rate', async () => {

@@ -141,10 +141,12 @@ export async function validateBatch<S extends z.ZodType>(
     rejectRate: total === 0 ? 0 : rejected.length / total,
     durationMs: performance.now() - started,
   };
+  const result: ValidationResult<z.output<S>> = { valid, rejected, drift: report, stats };
   if (rejected.length > 0 && options.onReject) await options.onReject(rejected, report);
   // Sampled fields come from non-strict schemas, where the user chose to strip unknown fields.
-  if (policy === 'fail' && report.newFields.some((f) => !f.sampled)) throw new SchemaDriftError(report);
+  if (policy === 'fail' && report.newFields.some((f) => !f.sampled)) throw new SchemaDriftError(report, result);
   const maxRejectRate = options.maxRejectRate ?? 1;
-  if (stats.rejectRate > maxRejectRate) throw new RejectRateExceededError(rejected.length, total, maxRejectRate);
-  return { valid, rejected, drift: report, stats };
+  if (stats.rejectRate > maxRejectRate)
+    throw new RejectRateExceededError(rejected.length, total, maxRejectRate, result);
+  return result;
 }

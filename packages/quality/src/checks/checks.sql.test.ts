@@ -327,6 +327,15 @@ describe('volume_anomaly', () => {
     expect(result).toMatchObject({ status, observed: today });
   });
 
+  it('dayOffset 1 judges yesterday against the days before it', async () => {
+    // Yesterday (day 1) has 10 rows; days 2 and 3 have 10 each, day 4 none: average 20/3 → 10 is within +100%.
+    const rows = history(10, 0);
+    const yesterday = volumeAnomaly('created_at', { days: 3, dayOffset: 1 });
+    expect(await both(rows, yesterday)).toMatchObject({ status: 'pass', observed: 10 });
+    // Judged today (nothing loaded yet), the same data is a 100% drop.
+    expect(await both(rows, check)).toMatchObject({ status: 'fail', observed: 0 });
+  });
+
   it('passes with no history', async () => {
     expect(await both(history(0, 7), check)).toMatchObject({ status: 'pass', message: 'no history yet' });
   });

@@ -29,7 +29,7 @@ describe('check factories', () => {
     expect(unique(['a', 'b']).name).toBe('unique(a, b)');
     expect(outliers('x')).toMatchObject({ method: 'zscore', threshold: 3 });
     expect(outliers('x', { method: 'iqr' })).toMatchObject({ threshold: 1.5 });
-    expect(volumeAnomaly('at')).toMatchObject({ days: 7, maxDrop: 0.5, maxSpike: 1 });
+    expect(volumeAnomaly('at')).toMatchObject({ days: 7, maxDrop: 0.5, maxSpike: 1, dayOffset: 0 });
     expect(pattern('x', /a/g).pattern.flags).toBe('');
     expect(isRowCheck(notNull('a'))).toBe(true);
     expect(isRowCheck(rowCount({ min: 1 }))).toBe(false);
@@ -60,6 +60,7 @@ describe('check factories', () => {
     ['warnAfterMs/errorAfterMs', () => freshness('a', {})],
     ['days', () => volumeAnomaly('a', { days: 0 })],
     ['maxDrop', () => volumeAnomaly('a', { maxDrop: 2 })],
+    ['dayOffset', () => volumeAnomaly('a', { dayOffset: -1 })],
   ])('refuse a bad %s up front', (option, make) => {
     expect(make).toThrow(InvalidOptionError);
     expect(make).toThrow(option.includes('/') ? option : `\`${option}\``);

@@ -62,6 +62,7 @@ export type VolumeAnomalyCheck = CheckBase & {
   days: number;
   maxDrop: number;
   maxSpike: number;
+  dayOffset: number;
 };
 
 /** A check definition: a plain value, run by `runChecks` (in memory) or `runSqlChecks` (in PostgreSQL). */
@@ -281,6 +282,12 @@ export interface VolumeAnomalyOptions extends CheckOptions {
   maxDrop?: number;
   /** Fail when today's count is above average × (1 + maxSpike). @default 1 */
   maxSpike?: number;
+  /**
+   * Judge the day this many days before today (UTC): 1 = yesterday, for a job that runs after midnight and must
+   * not compare a day that has just begun with full days.
+   * @default 0
+   */
+  dayOffset?: number;
 }
 
 /** Today's row count (by the UTC day of `col`) against the average of the previous `days` days. */
@@ -290,6 +297,10 @@ export function volumeAnomaly(col: string, options: VolumeAnomalyOptions = {}): 
   const maxDrop = nonNegative('maxDrop', options.maxDrop) ?? 0.5;
   if (maxDrop > 1) throw new InvalidOptionError('maxDrop', 'a number between 0 and 1', maxDrop);
   const maxSpike = nonNegative('maxSpike', options.maxSpike) ?? 1;
+  const dayOffset = options.dayOffset ?? 0;
+  if (!(Number.isInteger(dayOffset) && dayOffset >= 0)) {
+    throw new InvalidOptionError('dayOffset', 'an integer >= 0', dayOffset);
+  }
   return {
     ...base(`volume_anomaly(${col})`, options),
     type: 'volume_anomaly',
@@ -297,6 +308,7 @@ export function volumeAnomaly(col: string, options: VolumeAnomalyOptions = {}): 
     days,
     maxDrop,
     maxSpike,
+    dayOffset,
   };
 }
 

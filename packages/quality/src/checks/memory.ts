@@ -57,7 +57,7 @@ function evaluate(check: Check, rows: readonly Row[], ctx: ReturnType<typeof nor
       return freshnessOutcome(check, latest, ctx.now(), total);
     }
     case 'volume_anomaly': {
-      const { start, today, end } = volumeWindow(ctx.now(), check.days);
+      const { start, today, end } = volumeWindow(ctx.now(), check.days, check.dayOffset);
       let todayCount = 0;
       let history = 0;
       for (const row of rows) {

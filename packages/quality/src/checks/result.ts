@@ -95,8 +95,8 @@ export interface RunOptions {
 const DAY_MS = 86_400_000;
 
 /** The UTC day window used by volume checks: [start of history, start of today, start of tomorrow). */
-export function volumeWindow(now: number, days: number): { start: number; today: number; end: number } {
-  const today = Math.floor(now / DAY_MS) * DAY_MS;
+export function volumeWindow(now: number, days: number, dayOffset = 0): { start: number; today: number; end: number } {
+  const today = (Math.floor(now / DAY_MS) - dayOffset) * DAY_MS;
   return { start: today - days * DAY_MS, today, end: today + DAY_MS };
 }
 
@@ -136,13 +136,15 @@ export function volumeOutcome(
   const average = history / check.days;
   const low = average * (1 - check.maxDrop);
   const high = average * (1 + check.maxSpike);
-  const expected = `today between ${low} and ${high} rows (average ${average} over ${check.days} days)`;
+  const day = check.dayOffset === 0 ? 'today' : `${check.dayOffset} day(s) ago`;
+  const round = (n: number): number => Number(n.toPrecision(6));
+  const expected = `${day} between ${round(low)} and ${round(high)} rows (average over ${check.days} days)`;
   if (average === 0) {
     return { total, failing: 0, sample: [], observed: today, expected, verdict: 'pass', detail: 'no history yet' };
   }
   const verdict: CheckStatus = today < low || today > high ? 'fail' : 'pass';
   const change = Number((((today - average) / average) * 100).toPrecision(3));
-  const detail = `${today} rows today vs average ${Number(average.toPrecision(6))} (${change >= 0 ? '+' : ''}${change}%)`;
+  const detail = `${today} rows ${day} vs average ${round(average)} (${change >= 0 ? '+' : ''}${change}%)`;
   return { total, failing: verdict === 'pass' ? 0 : 1, sample: [], observed: today, expected, verdict, detail };
 }
 

@@ -106,7 +106,7 @@ async function tableOutcome(sql: SqlClient, check: Check, table: string, total: 
     }
     case 'volume_anomaly': {
       const c = quoteIdentifier(check.column);
-      const w = volumeWindow(ctx.now(), check.days);
+      const w = volumeWindow(ctx.now(), check.days, check.dayOffset);
       const iso = (ms: number): string => new Date(ms).toISOString();
       const { rows } = await sql.query<{ today: number; history: number }>(
         `SELECT count(*) FILTER (WHERE ${c} >= $2::timestamptz)::float8 AS today,
