@@ -286,6 +286,11 @@ export function deadLetterQueueContract(backend: string, make: QueueFactory): vo
       await expect(dlq.redrive(() => undefined, { concurrency: 0 })).rejects.toMatchObject({
         code: 'PW_INVALID_OPTION',
       });
+      await dlq.send({ record: 'late', error: 'e', pipeline: 'c' });
+      const stopped = new AbortController();
+      stopped.abort();
+      expect((await dlq.redrive(() => undefined, { signal: stopped.signal })).processed).toBe(0);
+      expect(await dlq.count({ pipeline: 'c', state: 'pending' })).toBe(1);
     });
 
     it('lists, counts and summarises by pipeline, step, error code, state and age; reports a run rate', async () => {
