@@ -2,6 +2,8 @@
 // directly and cockatiel's retry policy, side by side; plus bytes allocated per call. BENCH_SCALE = calls per case
 // per round (default 1,000,000). `withretry_breaker_budget` passes `{ budget, breaker }` options;
 // `withretry_wrap_breaker_budget` composes the same with `wrap(retryPolicy, breaker)`.
+
+import { loadavg } from 'node:os';
 import { CircuitBreaker, RetryBudget, RetryPolicy, withRetry, wrap } from '@pipewright/retry';
 import { retry as cockatielRetry, ExponentialBackoff, handleAll } from 'cockatiel';
 import pRetry from 'p-retry';
@@ -73,7 +75,8 @@ report({
   name: 'retry',
   scale,
   runs,
-  env: {},
+  // The machines are shared: record how busy this one was, since absolute times scale with it.
+  env: { loadavg_1m: Number(loadavg()[0]!.toFixed(2)) },
   cases: results,
   ratios: {
     withretry_overhead_ns: overhead('withretry'),
