@@ -95,3 +95,16 @@ export class UnorderedSourceError extends PipewrightError {
     );
   }
 }
+
+/** Logical replication needs `wal_level = logical`; the message names the fix. */
+export class WalLevelError extends PipewrightError {
+  readonly walLevel: string;
+  constructor(walLevel: string) {
+    super(
+      'PW_WATERMARK_WAL_LEVEL',
+      `CDC needs wal_level = logical, but the server runs with wal_level = ${walLevel}: run "ALTER SYSTEM SET wal_level = logical" as a superuser and restart PostgreSQL (on managed services, set the logical replication parameter, e.g. rds.logical_replication = 1)`,
+      { kind: 'fatal' },
+    );
+    this.walLevel = walLevel;
+  }
+}

@@ -1,3 +1,14 @@
+export type { Change, ChangeBatch, LogicalChangesOptions } from './cdc/changes.ts';
+export { logicalChanges } from './cdc/changes.ts';
+export type { CreateSlotOptions, SlotOptions } from './cdc/slot.ts';
+export {
+  assertLogicalReplication,
+  checkWalLevel,
+  compareLsn,
+  createReplicationSlot,
+  dropReplicationSlot,
+  slotPosition,
+} from './cdc/slot.ts';
 export type { SnapshotChange, SnapshotDiffOptions, SnapshotPage } from './diff/snapshot.ts';
 export { snapshotDiff } from './diff/snapshot.ts';
 export {
@@ -9,6 +20,7 @@ export {
   StaleLeaseError,
   UncommittedPageError,
   UnorderedSourceError,
+  WalLevelError,
 } from './errors.ts';
 export type { IncrementalOptions } from './incremental.ts';
 export { incremental } from './incremental.ts';
