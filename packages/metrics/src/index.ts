@@ -53,3 +53,5 @@ export {
 export type { RunOutcome, RunResult, RunScope, StartRunOptions } from './run.ts';
 export type { PipelineMetrics, PipelineMetricsOptions, RecordCounts } from './types.ts';
 export { VERSION } from './version.ts';
+export type { DualMethodDecorator, StepTimer, TimedFunction } from './wrap.ts';
+export { timed, withTiming } from './wrap.ts';
