@@ -1,5 +1,6 @@
 export type { EmitterOptions, EmitterStats, FlushResult } from './emitter.ts';
 export { createEmitter, LineageEmitter } from './emitter.ts';
+export { lineageFromEnv, transportFromEnv } from './env.ts';
 export {
   InvalidLineageInputError,
   LineageDeliveryError,
