@@ -115,6 +115,21 @@ describe('OpenTelemetry', () => {
     expect(pointValue((await sdk.points('pipewright_failures')).points, { step: 'load', kind: 'transient' })).toBe(1);
   });
 
+  it('redacts credentials from exception messages and stacks before they reach a span', async () => {
+    const sdk = otelSdk();
+    const metrics = createPipelineMetrics({ pipeline: 'orders', otel: { api, meter: sdk.meter, tracer: sdk.tracer } });
+    const error = new Error('cannot connect to postgres://etl:hunter2@db:5432/app');
+    await expect(metrics.time('extract', () => Promise.reject(error))).rejects.toBe(error);
+    const [span] = sdk.spanExporter.getFinishedSpans();
+    const exception = span?.events.find((event) => event.name === 'exception');
+    expect(exception?.attributes?.['exception.message']).toBe(
+      'cannot connect to postgres://etl:[REDACTED]@db:5432/app',
+    );
+    expect(String(exception?.attributes?.['exception.stacktrace'])).toContain('etl:[REDACTED]@db');
+    expect(JSON.stringify(span?.events) + JSON.stringify(span?.status)).not.toContain('hunter2');
+    expect(error.message).toContain('hunter2'); // the error the caller gets is untouched
+  });
+
   it('uses the global meter provider through the API when no meter is given', async () => {
     const sdk = otelSdk();
     api.metrics.setGlobalMeterProvider(sdk.meterProvider);

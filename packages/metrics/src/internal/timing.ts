@@ -1,5 +1,6 @@
 import { ensureError, type Logger } from '@pipewright/core';
 import type { OtelContextLike, OtelSpanLike } from '../clients.ts';
+import { redactString } from '../logging/redact.ts';
 import { type MetricsCore, stepHandles } from './core.ts';
 
 /** OpenTelemetry's `SpanStatusCode.ERROR` (a stable value of the API). */
@@ -22,11 +23,19 @@ export interface StepParent {
   stepLogger(step: string): Logger;
 }
 
-/** Records an error on a span the way OpenTelemetry expects: an exception event plus an ERROR status. */
+/**
+ * Records an error on a span the way OpenTelemetry expects: an exception event plus an ERROR status. Message and
+ * stack are redacted first: traces leave the process too, and a connection error often names its URL.
+ */
 export function failSpan(span: OtelSpanLike, error: Error, kind: string): void {
-  span.recordException(error);
+  const message = redactString(error.message);
+  const code = (error as { code?: unknown }).code;
+  const exception: Error & { code?: string | number } = { name: error.name, message };
+  if (error.stack !== undefined) exception.stack = redactString(error.stack);
+  if (typeof code === 'string' || typeof code === 'number') exception.code = code;
+  span.recordException(exception);
   span.setAttribute('pipewright.error.kind', kind);
-  span.setStatus({ code: SPAN_STATUS_ERROR, message: error.message });
+  span.setStatus({ code: SPAN_STATUS_ERROR, message });
 }
 
 export async function timeStep<T>(
