@@ -30,10 +30,7 @@ export type FailSql = (params: Params) => string;
  * Outlier bounds are measured first with one aggregate query.
  */
 export async function prepareFailSql(sql: SqlClient, check: Check, table: string): Promise<FailSql> {
-  if (check.type === 'outliers') {
-    const render = await outlierSql(sql, check, table);
-    return render;
-  }
+  if (check.type === 'outliers') return outlierSql(sql, check, table);
   return (params) => failSql(check, table, params);
 }
 
@@ -82,26 +79,23 @@ async function outlierSql(
   check: Extract<Check, { type: 'outliers' }>,
   table: string,
 ): Promise<FailSql> {
-  {
-    const c = quoteIdentifier(check.column);
-    const stats =
-      check.method === 'zscore'
-        ? `SELECT avg(${c}::float8) AS mean, stddev_pop(${c}::float8) AS sd, count(${c})::float8 AS n FROM ${table}`
-        : `SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY ${c}::float8) AS q1,
-                    percentile_cont(0.75) WITHIN GROUP (ORDER BY ${c}::float8) AS q3, count(${c})::float8 AS n
-             FROM ${table}`;
-    const { rows } = await sql.query<Record<string, number | null>>(stats);
-    const row = rows[0] ?? {};
-    const measured =
-      !row.n || row.n === 0
-        ? undefined
-        : check.method === 'zscore'
-          ? { mean: Number(row.mean), sd: Number(row.sd) }
-          : { q1: Number(row.q1), q3: Number(row.q3) };
-    const bounds = outlierBounds(check, measured);
-    if (!bounds) return () => 'false';
-    const v = `t.${c}::float8`;
-    return (params) =>
-      `t.${c} IS NOT NULL AND (${v} < ${params.add(bounds.low, '::float8')} OR ${v} > ${params.add(bounds.high, '::float8')})`;
-  }
+  const c = quoteIdentifier(check.column);
+  const stats =
+    check.method === 'zscore'
+      ? `SELECT avg(${c}::float8) AS mean, stddev_pop(${c}::float8) AS sd, count(${c})::float8 AS n FROM ${table}`
+      : `SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY ${c}::float8) AS q1,
+                  percentile_cont(0.75) WITHIN GROUP (ORDER BY ${c}::float8) AS q3, count(${c})::float8 AS n
+           FROM ${table}`;
+  const { rows } = await sql.query<Record<string, number | null>>(stats);
+  const row = rows[0] ?? {};
+  const measured = !row.n
+    ? undefined
+    : check.method === 'zscore'
+      ? { mean: Number(row.mean), sd: Number(row.sd) }
+      : { q1: Number(row.q1), q3: Number(row.q3) };
+  const bounds = outlierBounds(check, measured);
+  if (!bounds) return () => 'false';
+  const v = `t.${c}::float8`;
+  return (params) =>
+    `t.${c} IS NOT NULL AND (${v} < ${params.add(bounds.low, '::float8')} OR ${v} > ${params.add(bounds.high, '::float8')})`;
 }
