@@ -9,9 +9,12 @@ export type InstrumentType = 'counter' | 'gauge' | 'histogram';
 export interface InstrumentDefinition {
   /** The Prometheus name (with `_total` on counters and the unit suffix). */
   readonly name: string;
-  /** The OpenTelemetry instrument name: the Prometheus name without `_total` and without the unit suffix. */
+  /**
+   * The OpenTelemetry instrument name: the Prometheus name without `_total`, which Prometheus exporters add back
+   * to monotonic sums. The unit suffix stays in the name, so exporters that append units find it already there.
+   */
   readonly otelName: string;
-  /** UCUM unit for OpenTelemetry (`s`, `{record}`, `1`). */
+  /** UCUM unit for OpenTelemetry: `s`, `1` for ratios, or an annotation such as `{record}` (no name suffix). */
   readonly unit: string;
   readonly type: InstrumentType;
   readonly help: string;
@@ -34,12 +37,12 @@ const PS = ['pipeline', 'step'] as const;
 function define(
   type: InstrumentType,
   name: string,
-  otelName: string,
   unit: string,
   labelNames: readonly string[],
   help: string,
   buckets?: readonly number[],
 ): InstrumentDefinition {
+  const otelName = name.replace(/_total$/, '');
   return buckets
     ? { type, name, otelName, unit, labelNames, help, buckets }
     : { type, name, otelName, unit, labelNames, help };
@@ -68,18 +71,10 @@ export type InstrumentId =
 
 /** The instruments, keyed by a short internal id. */
 export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> = {
-  recordsIn: define(
-    'counter',
-    'pipewright_records_in_total',
-    'pipewright_records_in',
-    '{record}',
-    PS,
-    'Records read by a step.',
-  ),
+  recordsIn: define('counter', 'pipewright_records_in_total', '{record}', PS, 'Records read by a step.'),
   recordsOut: define(
     'counter',
     'pipewright_records_out_total',
-    'pipewright_records_out',
     '{record}',
     PS,
     'Records written or passed on by a step.',
@@ -87,7 +82,6 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   recordsRejected: define(
     'counter',
     'pipewright_records_rejected_total',
-    'pipewright_records_rejected',
     '{record}',
     PS,
     'Records rejected by validation in a step.',
@@ -95,23 +89,14 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   recordsDeadLettered: define(
     'counter',
     'pipewright_records_dead_lettered_total',
-    'pipewright_records_dead_lettered',
     '{record}',
     PS,
     'Records sent to a dead-letter queue by a step.',
   ),
-  retries: define(
-    'counter',
-    'pipewright_retries_total',
-    'pipewright_retries',
-    '{retry}',
-    PS,
-    'Retry attempts made by a step.',
-  ),
+  retries: define('counter', 'pipewright_retries_total', '{retry}', PS, 'Retry attempts made by a step.'),
   failures: define(
     'counter',
     'pipewright_failures_total',
-    'pipewright_failures',
     '{failure}',
     [...PS, 'kind'],
     'Step failures by classification (transient, record, fatal).',
@@ -119,7 +104,6 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   runs: define(
     'counter',
     'pipewright_runs_total',
-    'pipewright_runs',
     '{run}',
     ['pipeline', 'outcome'],
     'Finished runs by outcome (success, failure).',
@@ -127,7 +111,6 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   stepDuration: define(
     'histogram',
     'pipewright_step_duration_seconds',
-    'pipewright_step_duration',
     's',
     [...PS, 'outcome'],
     'Duration of one step call.',
@@ -136,7 +119,6 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   runDuration: define(
     'histogram',
     'pipewright_run_duration_seconds',
-    'pipewright_run_duration',
     's',
     ['pipeline', 'outcome'],
     'Duration of one pipeline run.',
@@ -145,7 +127,6 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   batchSize: define(
     'histogram',
     'pipewright_batch_size_records',
-    'pipewright_batch_size',
     '{record}',
     PS,
     'Records per batch handled by a step.',
@@ -154,7 +135,6 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   lastSuccess: define(
     'gauge',
     'pipewright_last_success_timestamp_seconds',
-    'pipewright_last_success_timestamp',
     's',
     ['pipeline'],
     'Unix time of the last successful run.',
@@ -162,15 +142,13 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   lastRunStatus: define(
     'gauge',
     'pipewright_last_run_status',
-    'pipewright_last_run_status',
-    '1',
+    '{status}',
     ['pipeline'],
     'Outcome of the last finished run: 1 success, 0 failure.',
   ),
   watermarkLag: define(
     'gauge',
     'pipewright_watermark_lag_seconds',
-    'pipewright_watermark_lag',
     's',
     PS,
     'Age of the committed watermark of a step.',
@@ -178,7 +156,6 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   deadLetterBacklog: define(
     'gauge',
     'pipewright_dead_letter_backlog_records',
-    'pipewright_dead_letter_backlog',
     '{record}',
     PS,
     'Dead letters waiting for redrive.',
@@ -186,14 +163,12 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   freshness: define(
     'gauge',
     'pipewright_freshness_seconds',
-    'pipewright_freshness',
     's',
     ['pipeline', 'dataset'],
     'Age of the newest record of a dataset (freshness monitor).',
   ),
   volumeRatio: define(
     'gauge',
-    'pipewright_volume_ratio',
     'pipewright_volume_ratio',
     '1',
     ['pipeline', 'dataset'],
@@ -202,7 +177,6 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   deadLetterRatio: define(
     'gauge',
     'pipewright_dead_letter_ratio',
-    'pipewright_dead_letter_ratio',
     '1',
     ['pipeline', 'dataset'],
     'Dead letters divided by records processed in the window (dead-letter monitor).',
@@ -210,8 +184,7 @@ export const INSTRUMENTS: Readonly<Record<InstrumentId, InstrumentDefinition>> =
   monitorStatus: define(
     'gauge',
     'pipewright_monitor_status',
-    'pipewright_monitor_status',
-    '1',
+    '{status}',
     ['pipeline', 'dataset', 'monitor'],
     'Verdict of a monitor: 0 healthy, 1 warning, 2 broken.',
   ),

@@ -1,5 +1,6 @@
 import '../../../test/helpers/opentelemetry-cjs.ts';
 import * as api from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import {
   AggregationTemporality,
   type DataPoint,
@@ -13,7 +14,7 @@ import { FakeClock, TransientError } from '@pipewright/core';
 import * as promClient from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePrometheusSamples, sampleValue } from '../../../test/helpers/prometheus-text.ts';
-import { STEP_DURATION_BUCKETS } from './catalogue.ts';
+import { INSTRUMENT_LIST, STEP_DURATION_BUCKETS } from './catalogue.ts';
 import { createPipelineMetrics } from './metrics.ts';
 
 function otelSdk() {
@@ -61,17 +62,17 @@ describe('OpenTelemetry', () => {
     expect(pointValue(recordsIn.points, { pipeline: 'orders', step: 'extract' })).toBe(1000);
     expect(pointValue((await sdk.points('pipewright_records_rejected')).points, { step: 'extract' })).toBe(2);
 
-    const duration = await sdk.points('pipewright_step_duration');
+    const duration = await sdk.points('pipewright_step_duration_seconds');
     expect(duration.unit).toBe('s');
     const histogram = pointValue(duration.points, { step: 'extract', outcome: 'success' }) as Histogram;
     expect(histogram.count).toBe(1);
     expect(histogram.sum).toBeCloseTo(0.3, 9);
     expect(histogram.buckets.boundaries).toEqual(STEP_DURATION_BUCKETS);
 
-    expect(pointValue((await sdk.points('pipewright_last_success_timestamp')).points, { pipeline: 'orders' })).toBe(
-      clock.now() / 1000,
-    );
-    expect(pointValue((await sdk.points('pipewright_watermark_lag')).points, { step: 'extract' })).toBe(90);
+    expect(
+      pointValue((await sdk.points('pipewright_last_success_timestamp_seconds')).points, { pipeline: 'orders' }),
+    ).toBe(clock.now() / 1000);
+    expect(pointValue((await sdk.points('pipewright_watermark_lag_seconds')).points, { step: 'extract' })).toBe(90);
     expect(pointValue((await sdk.points('pipewright_runs')).points, { outcome: 'success' })).toBe(1);
   });
 
@@ -150,6 +151,40 @@ describe('OpenTelemetry', () => {
     expect(pointValue((await sdk.points('pipewright_records_in')).points, { pipeline: 'both' })).toBe(11);
     const samples = parsePrometheusSamples(await registry.metrics());
     expect(sampleValue(samples, 'pipewright_records_in_total', { pipeline: 'both' })).toBe(11);
+  });
+
+  it('yields the same Prometheus names through the OpenTelemetry Prometheus exporter as through prom-client', async () => {
+    const exporter = new PrometheusExporter({
+      preventServerStart: true,
+      withoutScopeInfo: true,
+      withoutTargetInfo: true,
+    });
+    const meterProvider = new MeterProvider({ readers: [exporter] });
+    const registry = new promClient.Registry();
+    const metrics = createPipelineMetrics({
+      pipeline: 'same',
+      prometheus: { registry },
+      otel: { api, meter: meterProvider.getMeter('test') },
+    });
+    // Touch every instrument once.
+    await metrics.run(async (run) => {
+      run.record('s', { in: 3, out: 2, rejected: 1, deadLettered: 1, retries: 1 });
+      await run.time('s', () => Promise.reject(new Error('x'))).catch(() => {});
+    });
+    metrics.setWatermark('s', Date.now() - 1000);
+    metrics.setDeadLetterBacklog('s', 1);
+    for (const monitor of ['freshness', 'volume', 'dead_letter_rate'] as const) {
+      metrics.observeMonitor({ monitor, dataset: 'd', status: 'healthy', value: 1, message: '' });
+    }
+    const { resourceMetrics } = await exporter.collect();
+    const otelText = new PrometheusSerializer(undefined, false, undefined, true, true).serialize(resourceMetrics);
+    const families = (text: string) =>
+      new Set(parsePrometheusSamples(text).map((s) => s.name.replace(/_(bucket|sum|count)$/, '')));
+    const fromOtel = families(otelText);
+    const fromProm = families(await registry.metrics());
+    expect([...fromProm].sort()).toEqual(INSTRUMENT_LIST.map((d) => d.name).sort());
+    expect([...fromOtel].filter((name) => name.startsWith('pipewright_')).sort()).toEqual([...fromProm].sort());
+    await meterProvider.shutdown();
   });
 
   it('refuses an otel option without the API module', () => {
