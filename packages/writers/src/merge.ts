@@ -1,5 +1,5 @@
 import { InvalidOptionError, type SqlClient } from '@pipewright/core';
-import { Batch, type CopyStats, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
+import { Batch, copyStats, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
 import { deduplicate } from './internal/dedupe.ts';
 import { applyStatement, type DeleteOption, deletePlan } from './internal/merge-sql.ts';
 import { isRecordFailure, splitOnRecordFailure } from './internal/split.ts';
@@ -94,8 +94,9 @@ export async function merge<Row extends object>(
   const direct = (options.directLoad ?? true) && plan.mode === 'none';
 
   const write = async (tx: SqlClient, order: Uint32Array, detect: boolean): Promise<Counts> => {
+    const stats = detect ? copyStats() : undefined;
     if (direct && order.length >= DIRECT_MIN_ROWS) {
-      const loaded = await tryDirectLoad(tx, table, batch, order, layout, detect);
+      const loaded = await tryDirectLoad(tx, table, batch, order, layout);
       if (loaded !== undefined) return loaded;
     }
     await lockTable(tx, table, false);
@@ -105,9 +106,8 @@ export async function merge<Row extends object>(
       order,
       async (step, part) => {
         const stage = await createStage(step, staged);
-        const stats: CopyStats = { rows: 0, duplicateKeys: false };
-        const loaded = await loadRows(step, stage, batch, part, layout, detect ? stats : undefined);
-        if (stats.duplicateKeys) throw new DuplicateKeys();
+        const loaded = await loadRows(step, stage, batch, part, layout, stats);
+        if (stats?.duplicateKeys) throw new DuplicateKeys();
         const { rows: result } = await step.query<Counts>(statement.replaceAll('$STAGE', stage));
         const applied = result[0] ?? ZERO;
         return {
@@ -160,19 +160,15 @@ async function tryDirectLoad<Row>(
   batch: Batch<Row>,
   order: Uint32Array,
   layout: StageLayout,
-  detect: boolean,
 ): Promise<Counts | undefined> {
   if (!tx.capabilities.copy) return undefined;
   if (await anyKeyExists(tx, table, batch, order)) return undefined;
   await lockTable(tx, table, true);
-  const stats: CopyStats = { rows: 0, duplicateKeys: false };
   try {
-    const inserted = await tx.transaction((savepoint) =>
-      loadRows(savepoint, table.sql, batch, order, layout, detect ? stats : undefined),
-    );
+    // No duplicate tracking here: the unique index refuses a repeated key, and staging then sorts it out.
+    const inserted = await tx.transaction((savepoint) => loadRows(savepoint, table.sql, batch, order, layout));
     return { ...ZERO, inserted };
   } catch (error) {
-    if (stats.duplicateKeys) throw new DuplicateKeys();
     if (isRecordFailure(error)) return undefined;
     throw error;
   }

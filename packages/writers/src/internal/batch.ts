@@ -92,6 +92,19 @@ const CHUNK_CHARS = 1 << 16;
 export interface CopyStats {
   rows: number;
   duplicateKeys: boolean;
+  /** Key text → row index, shared by every part of one write (a re-encoded row is not its own duplicate). */
+  seen: Map<string, number>;
+}
+
+export function copyStats(): CopyStats {
+  return { rows: 0, duplicateKeys: false, seen: new Map() };
+}
+
+function remember(stats: CopyStats, key: string, index: number): void {
+  stats.rows++;
+  const previous = stats.seen.get(key);
+  if (previous === undefined) stats.seen.set(key, index);
+  else if (previous !== index) stats.duplicateKeys = true;
 }
 
 /**
@@ -106,7 +119,6 @@ export function* copyText<Row>(
   stats?: CopyStats,
 ): Generator<string> {
   const rows = batch.rows as readonly Record<string, unknown>[];
-  const seen = stats === undefined ? undefined : new Set<string>();
   const out = { key: '' };
   let chunk = '';
   for (let i = 0; i < order.length; i++) {
@@ -122,10 +134,7 @@ export function* copyText<Row>(
       continue;
     }
     chunk += line;
-    if (seen !== undefined && stats !== undefined) {
-      stats.rows++;
-      if (seen.size === seen.add(out.key).size) stats.duplicateKeys = true;
-    }
+    if (stats !== undefined) remember(stats, out.key, index);
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
       chunk = '';
@@ -144,18 +153,13 @@ export function* textArrays<Row>(
   stats?: CopyStats,
 ): Generator<(string | null)[][]> {
   const values: (string | null)[] = new Array(columns.length);
-  const seen = stats === undefined ? undefined : new Set<string>();
   let arrays = columns.map((): (string | null)[] => []);
   let count = 0;
   for (let i = 0; i < order.length; i++) {
     const index = order[i] as number;
     if (batch.rejected[index] === 1 || !batch.encodeRow(index, columns, values)) continue;
     for (let c = 0; c < columns.length; c++) (arrays[c] as (string | null)[]).push(values[c] as string | null);
-    if (seen !== undefined && stats !== undefined) {
-      stats.rows++;
-      const key = keyPositions.map((p) => values[p]).join('\u0001');
-      if (seen.size === seen.add(key).size) stats.duplicateKeys = true;
-    }
+    if (stats !== undefined) remember(stats, keyPositions.map((p) => values[p]).join('\u0001'), index);
     if (++count === size) {
       yield arrays;
       arrays = columns.map((): (string | null)[] => []);
