@@ -1,5 +1,7 @@
 // `npm run bench -- dlq`: sendMany of BENCH_SCALE failed standard records per backend, against the raw baseline
-// in the same run: a hand-written unnest INSERT of the same rows (PostgreSQL) and pipelined XADD (Redis).
+// in the same run: a hand-written unnest INSERT of the same rows (PostgreSQL) and pipelined XADD (Redis). The raw
+// rows carry the same context a dead letter keeps (record, error class/code/message/stack, pipeline, step, run,
+// source, attempt, time) with none of the machinery: no idempotency, no lossless encoding, no lifecycle indexes.
 import { createSqlClient, RecordError } from '@pipewright/core';
 import { createPostgresDeadLetterQueue, createRedisDeadLetterQueue, type DeadLetterInput } from '@pipewright/dlq';
 import { Redis } from 'ioredis';
@@ -46,7 +48,8 @@ async function deleteKeys(): Promise<void> {
 try {
   await sql.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; CREATE SCHEMA "${schema}";
     CREATE TABLE "${schema}".raw_dead_letters (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, pipeline text,
-      step text, run_id text, source_key text, record json, error_message text, failed_at timestamptz);`);
+      step text, run_id text, source json, record json, error_class text, error_code text, error_message text,
+      error_stack text, attempt int, failed_at timestamptz);`);
   const pgQueue = createPostgresDeadLetterQueue({ sql, schema, table: 'dead_letters' });
   await pgQueue.setup();
   const redisQueue = createRedisDeadLetterQueue({ redis, prefix, name: 'bench' });
@@ -62,16 +65,22 @@ try {
             const chunk = inputs.slice(start, start + BATCH);
             const now = new Date().toISOString();
             await sql.query(
-              `INSERT INTO "${schema}".raw_dead_letters (pipeline, step, run_id, source_key, record, error_message, failed_at)
-               SELECT p, s, r, k, rec::json, e, $7::timestamptz
-               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(p, s, r, k, rec, e)`,
+              `INSERT INTO "${schema}".raw_dead_letters (pipeline, step, run_id, source, record, error_class, error_code,
+                 error_message, error_stack, attempt, failed_at)
+               SELECT p, s, r, src::json, rec::json, ec, eco, em, es, a, $11::timestamptz
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                 $8::text[], $9::text[], $10::int[]) AS u(p, s, r, src, rec, ec, eco, em, es, a)`,
               [
                 chunk.map((x) => x.pipeline),
                 chunk.map((x) => x.step),
                 chunk.map((x) => x.runId),
-                chunk.map((x) => String(x.record.id)),
+                chunk.map((x) => JSON.stringify(x.source, bigintSafe)),
                 chunk.map((x) => JSON.stringify(x.record, bigintSafe)),
+                chunk.map((x) => (x.error as Error).name),
+                chunk.map((x) => (x.error as { code?: string }).code ?? null),
                 chunk.map((x) => (x.error as Error).message),
+                chunk.map((x) => (x.error as Error).stack ?? null),
+                chunk.map((x) => x.attempt),
                 now,
               ],
             );
@@ -96,6 +105,7 @@ try {
             const pipeline = redis.pipeline();
             const now = String(Date.now());
             for (const x of inputs.slice(start, start + BATCH)) {
+              const error = x.error as Error & { code?: string };
               pipeline.xadd(
                 stream,
                 '*',
@@ -105,12 +115,20 @@ try {
                 x.step as string,
                 'run',
                 x.runId as string,
-                'key',
-                String(x.record.id),
+                'source',
+                JSON.stringify(x.source, bigintSafe),
                 'record',
                 JSON.stringify(x.record, bigintSafe),
-                'error',
-                (x.error as Error).message,
+                'class',
+                error.name,
+                'code',
+                error.code ?? '',
+                'message',
+                error.message,
+                'stack',
+                error.stack ?? '',
+                'attempt',
+                String(x.attempt),
                 'at',
                 now,
               );

@@ -21,22 +21,54 @@ export function dedupeStacks(rows: readonly CapturedRow[]): { stacks: string[]; 
   return { stacks, index };
 }
 
-const q = JSON.stringify;
+/** JSON-quotes a string, remembering the last one: pipeline, step, class, kind… repeat row after row. */
+function memoQuote(): (value: string) => string {
+  let lastRaw: string | undefined;
+  let lastQuoted = '';
+  return (value) => {
+    if (value !== lastRaw) {
+      lastRaw = value;
+      lastQuoted = JSON.stringify(value);
+    }
+    return lastQuoted;
+  };
+}
+
+function memoIso(): (ms: number) => string {
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  return (ms) => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
+}
 
 /**
  * The batch as ONE JSON document for `json_to_recordset`: the server parses it once, and the records (already
  * JSON) are embedded as values rather than escaped again inside a text array.
  */
 export function pgBatchDocument(rows: readonly CapturedRow[], stackIndex: Int32Array): string {
+  const pipeline = memoQuote();
+  const step = memoQuote();
+  const run = memoQuote();
+  const errorClass = memoQuote();
+  const code = memoQuote();
+  const kind = memoQuote();
+  const reason = memoQuote();
+  const [first, last] = [memoIso(), memoIso()];
   const parts = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i] as CapturedRow;
     parts[i] =
-      `{"k":${q(r.key)},"p":${q(r.pipeline)},"s":${q(r.step)},"r":${r.runId === null ? 'null' : q(r.runId)},` +
-      `"src":${r.source ?? 'null'},"rec":${r.record},"ec":${q(r.errorClass)},` +
-      `"eco":${r.errorCode === null ? 'null' : q(r.errorCode)},"em":${q(r.errorMessage)},` +
-      `"si":${stackIndex[i] || 'null'},"ek":${q(r.errorKind)},"er":${q(r.errorReason)},"a":${r.attempt},` +
-      `"c":${r.count},"ff":"${new Date(r.firstFailedAt).toISOString()}","lf":"${new Date(r.failedAt).toISOString()}"}`;
+      `{"k":${JSON.stringify(r.key)},"p":${pipeline(r.pipeline)},"s":${step(r.step)},` +
+      `"r":${r.runId === null ? 'null' : run(r.runId)},"src":${r.source ?? 'null'},"rec":${r.record},` +
+      `"ec":${errorClass(r.errorClass)},"eco":${r.errorCode === null ? 'null' : code(r.errorCode)},` +
+      `"em":${JSON.stringify(r.errorMessage)},"si":${stackIndex[i] || 'null'},"ek":${kind(r.errorKind)},` +
+      `"er":${reason(r.errorReason)},"a":${r.attempt},"c":${r.count},"ff":"${first(r.firstFailedAt)}",` +
+      `"lf":"${last(r.failedAt)}"}`;
   }
   return `[${parts.join(',')}]`;
 }
