@@ -83,7 +83,11 @@ describe('Pushgateway', () => {
   });
 
   it('deletes the group on request', async () => {
-    const metrics = createPipelineMetrics({ pipeline: 'orders', pushgateway: { url: baseUrl } });
+    const metrics = createPipelineMetrics({
+      pipeline: 'orders',
+      prometheus: { registry: new promClient.Registry() },
+      pushgateway: { url: baseUrl },
+    });
     await metrics.deletePush();
     expect(received).toEqual([
       { method: 'DELETE', url: '/metrics/job/pipewright/pipeline/orders', contentType: undefined, body: '' },
@@ -102,8 +106,12 @@ describe('Pushgateway', () => {
     expect(() => pushgatewayGroupUrl({ url: baseUrl, groupingKey: { 'bad-name': 'x' } })).toThrow(/bad-name/);
     await expect(pushToGateway({ url: baseUrl, method: 'PATCH' as never }, '')).rejects.toThrow(/pushgateway.method/);
     await expect(pushToGateway({ url: baseUrl, timeoutMs: 0 }, '')).rejects.toThrow(/timeoutMs/);
-    expect(() => createPipelineMetrics({ pipeline: 'p', pushgateway: { url: 'localhost:9091' } })).toThrow(
+    const prometheus = { registry: new promClient.Registry() };
+    expect(() => createPipelineMetrics({ pipeline: 'p', prometheus, pushgateway: { url: 'localhost:9091' } })).toThrow(
       /pushgateway.url/,
+    );
+    expect(() => createPipelineMetrics({ pipeline: 'p', pushgateway: { url: baseUrl } })).toThrow(
+      /Expected `prometheus` to be set when `pushgateway` is/,
     );
     expect(received).toHaveLength(0);
   });

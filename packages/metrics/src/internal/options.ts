@@ -9,7 +9,7 @@ export function assertCount(name: string, value: unknown): asserts value is numb
 
 export function validateOptions(options: PipelineMetricsOptions): void {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options);
-  const { pipeline, prometheus, otel, maxSteps } = options;
+  const { pipeline, prometheus, otel, maxSteps, pushgateway } = options;
   if (typeof pipeline !== 'string' || !/^[^\p{Cc}]{1,128}$/u.test(pipeline)) {
     throw new InvalidOptionError('pipeline', 'a name of 1 to 128 printable characters', pipeline);
   }
@@ -22,6 +22,14 @@ export function validateOptions(options: PipelineMetricsOptions): void {
         registry,
       );
     }
+  }
+  if (pushgateway !== undefined && prometheus === undefined) {
+    // An empty PUT would wipe the group: the pushed series come from the prom-client registry.
+    throw new InvalidOptionError(
+      'prometheus',
+      'set when `pushgateway` is (the pushed series come from it)',
+      prometheus,
+    );
   }
   if (otel !== undefined && typeof otel?.api?.context?.active !== 'function') {
     throw new InvalidOptionError(
