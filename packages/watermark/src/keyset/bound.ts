@@ -2,12 +2,14 @@ import { abortableSleep, type Clock, type SqlClient } from '@pipewright/core';
 import { InFlightTimeoutError } from '../errors.ts';
 
 /**
- * Waits until no transaction of `snapshot`'s in-flight list is still running. After that, every row such a
- * transaction wrote is either committed (and visible to our later reads) or rolled back.
+ * Waits until every transaction whose id is older than `fence` has ended. `fence` is a transaction id assigned in
+ * the statement that took the upper bound, so every writer that already had an id then is older. (A snapshot's
+ * in-flight list is not enough: it omits transactions with ids at or above its xmax, which can still be running.)
+ * After that, every row such a transaction wrote is either committed and visible to our later reads, or rolled back.
  */
 export async function waitForInFlight(
   sql: SqlClient,
-  snapshot: string,
+  fence: string,
   clock: Clock,
   timeoutMs: number,
   pollMs: number,
@@ -15,9 +17,12 @@ export async function waitForInFlight(
 ): Promise<void> {
   const deadline = clock.now() + timeoutMs;
   for (;;) {
+    // Transactions older than the fence still running: the in-flight list below the snapshot's xmax, plus the
+    // oldest running one (xids at or above xmax are not listed but are at least xmin).
     const { rows } = await sql.query<{ xid: string }>(
-      `SELECT x::text AS xid FROM pg_snapshot_xip($1::pg_snapshot) AS x WHERE pg_xact_status(x) = 'in progress'`,
-      [snapshot],
+      `SELECT x::text AS xid FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE x < $1::xid8
+       UNION SELECT pg_snapshot_xmin(pg_current_snapshot())::text WHERE pg_snapshot_xmin(pg_current_snapshot()) < $1::xid8`,
+      [fence],
     );
     if (rows.length === 0) return;
     if (clock.now() >= deadline)

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../../test/helpers/sql.ts';
+import { InFlightTimeoutError } from '../errors.ts';
 import { memoryStateStore } from '../state/memory.ts';
 import type { StateStore } from '../state/types.ts';
 import { keysetPages } from './extract.ts';
@@ -75,6 +76,33 @@ describe('late commits', () => {
     } finally {
       a.release();
       b.release();
+    }
+  });
+
+  it('gives up with a transient InFlightTimeoutError when a writer stays open past inFlightTimeout', async () => {
+    const t = await freshTable();
+    const a = await connect();
+    try {
+      await db.sql.query(`INSERT INTO ${t.sql} (id) VALUES (2)`);
+      await a.query('BEGIN');
+      await a.query(`INSERT INTO ${t.sql} (id) VALUES (1)`);
+      const { rows } = await a.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+      const options: KeysetOptions = {
+        source: { table: `${db.schema}.${t.name}` },
+        cursor: 'updated_at',
+        key: 'id',
+        state: memoryStateStore(),
+        stateKey: 'k',
+        inFlightTimeout: 100,
+        pollInterval: 20,
+      };
+      const error = await drain(options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InFlightTimeoutError);
+      expect((error as InFlightTimeoutError).xids).toContain(rows[0]?.xid);
+      expect((error as InFlightTimeoutError).kind).toBe('transient');
+    } finally {
+      await a.query('ROLLBACK');
+      a.release();
     }
   });
 

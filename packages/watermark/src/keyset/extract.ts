@@ -87,10 +87,10 @@ export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptio
       throw new InvalidOptionError('lag', '0 for an integer cursor (lag is measured on the clock)', o.lag);
     }
 
-    const [bound] = await read<{ hi: string | null; snapshot: string }>(q.bound(o.lag));
+    const [bound] = await read<{ hi: string | null; fence: string | null }>(q.bound(o.lag, o.waitForInFlight));
     if (!bound || bound.hi === null) return;
-    if (o.waitForInFlight) {
-      await waitForInFlight(sql, bound.snapshot, systemClock, o.inFlightTimeout, o.pollInterval, o.signal);
+    if (bound.fence !== null) {
+      await waitForInFlight(sql, bound.fence, systemClock, o.inFlightTimeout, o.pollInterval, o.signal);
     }
 
     for (let index = 0; ; index++) {

@@ -73,11 +73,12 @@ export class KeysetSql {
     this.#timeZone = timeZone;
   }
 
-  /** The upper bound and the snapshot it was taken in, in one statement (one snapshot). */
-  bound(lagMs: number): { text: string; params: unknown[] } {
+  /** The upper bound and the transaction-id fence, in one statement (one snapshot). */
+  bound(lagMs: number, fence: boolean): { text: string; params: unknown[] } {
+    const FENCE = fence ? 'pg_current_xact_id()::text' : 'NULL::text';
     if (this.kind === 'integer') {
       return {
-        text: `SELECT max(${this.cursorColumn})::text AS hi, pg_current_snapshot()::text AS snapshot FROM ${this.from}`,
+        text: `SELECT max(${this.cursorColumn})::text AS hi, ${FENCE} AS fence FROM ${this.from}`,
         params: [...this.userParams],
       };
     }
@@ -89,7 +90,7 @@ export class KeysetSql {
       this.kind === 'date'
         ? `to_char((${at} AT TIME ZONE 'UTC')::date - 1, 'YYYY-MM-DD')`
         : `to_char(${at} AT TIME ZONE 'UTC', ${UTC_FORMAT})`;
-    return { text: `SELECT ${hi} AS hi, pg_current_snapshot()::text AS snapshot`, params };
+    return { text: `SELECT ${hi} AS hi, ${FENCE} AS fence`, params };
   }
 
   /** Finds the position that ends the next page: the page-size-th row, or the last row up to the bound. */
