@@ -83,10 +83,13 @@ export function createPipelineMetrics(options: PipelineMetricsOptions): Pipeline
     await pushToGateway(group, await exposition());
   };
 
-  const afterFinish = async (_result: RunResult): Promise<void> => {
+  const afterFinish = async (result: RunResult): Promise<void> => {
     if (!group || pushgateway?.pushOnFinish === false) return;
     try {
-      await push();
+      // After a failure, POST (replace same-named metrics only) unless told otherwise: a fresh process has no
+      // last-success series to send, and a PUT would erase the one an earlier run pushed.
+      const method = group.method ?? (result.outcome === 'success' ? 'PUT' : 'POST');
+      await pushToGateway({ ...group, method }, await exposition());
     } catch (error) {
       onError(error);
     }

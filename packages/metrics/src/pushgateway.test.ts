@@ -82,6 +82,28 @@ describe('Pushgateway', () => {
     expect(new Set(samples.map((s) => s.labels.pipeline))).toEqual(new Set(['orders']));
   });
 
+  it('pushes a failed run with POST, so the last success pushed by an earlier process survives', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 21));
+    const options = (registry: promClient.Registry) => ({
+      pipeline: 'orders',
+      prometheus: { registry },
+      pushgateway: { url: baseUrl },
+      clock,
+    });
+    await createPipelineMetrics(options(new promClient.Registry())).run(() => {});
+    // The next night, a new process whose run fails.
+    await clock.advance(86_400_000);
+    const next = createPipelineMetrics(options(new promClient.Registry()));
+    await expect(next.run(() => Promise.reject(new Error('source down')))).rejects.toThrow('source down');
+    expect(received.map((r) => r.method)).toEqual(['PUT', 'POST']);
+    const first = parsePrometheusSamples(received[0]?.body ?? '');
+    const second = parsePrometheusSamples(received[1]?.body ?? '');
+    expect(sampleValue(first, 'pipewright_last_success_timestamp_seconds')).toBe(Date.UTC(2026, 10, 21) / 1000);
+    expect(sampleValue(second, 'pipewright_last_success_timestamp_seconds')).toBeUndefined();
+    expect(sampleValue(second, 'pipewright_last_run_status')).toBe(0);
+    expect(sampleValue(second, 'pipewright_runs_total', { outcome: 'failure' })).toBe(1);
+  });
+
   it('deletes the group on request', async () => {
     const metrics = createPipelineMetrics({
       pipeline: 'orders',
