@@ -1,7 +1,7 @@
 import { FakeClock } from '@pipewright/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidRecordError, UnorderedSourceError } from './errors.ts';
+import { InvalidRecordError, LeaseHeldError, StaleLeaseError, UnorderedSourceError } from './errors.ts';
 import { type IncrementalOptions, incremental } from './incremental.ts';
 import { memoryStateStore } from './state/memory.ts';
 
@@ -106,6 +106,29 @@ describe('incremental over any iterable', () => {
     await expect(
       collect(records, { cursor: 'at', key: 'id', state, stateKey: 'x', pageSize: 0 }),
     ).rejects.toMatchObject({ code: 'PW_INVALID_OPTION' });
+  });
+
+  it('holds a fenced lease for the run when asked', async () => {
+    const clock = new FakeClock(0);
+    const state = memoryStateStore({ clock });
+    const records = [
+      { id: 1, at: 5 },
+      { id: 2, at: 6 },
+    ];
+    const pages = incremental(records, {
+      cursor: 'at',
+      key: 'id',
+      state,
+      stateKey: 'l',
+      lease: { owner: 'a', ttlMs: 1000 },
+      clock,
+    });
+    const page = await pages.next();
+    if (page.done) throw new Error('expected a page');
+    await expect(state.acquire('l', { owner: 'b' })).rejects.toBeInstanceOf(LeaseHeldError);
+    await state.rewind('l', undefined, { actor: 'ops', reason: 'test the fence' });
+    await expect(page.value.commit()).rejects.toBeInstanceOf(StaleLeaseError);
+    await pages.return(undefined);
   });
 
   it('property: repeated runs over a shuffled, overlapping API see every version exactly once', async () => {
