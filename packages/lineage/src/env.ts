@@ -46,7 +46,7 @@ export function transportFromEnv(env: Env = process.env): LineageTransport {
       }
       return httpTransport({
         url,
-        ...(endpoint ? { endpoint: endpoint.startsWith('/') ? endpoint : `/${endpoint}` } : {}),
+        ...(endpoint ? { endpoint } : {}),
         ...(token ? { token } : {}),
         ...(timeoutMs ? { timeoutMs } : {}),
         gzip: env[`${T}COMPRESSION`]?.toLowerCase() === 'gzip',

@@ -17,6 +17,7 @@ type Behaviour = 'ok' | '500' | '429' | 'slow' | '400';
 interface Received {
   event: RunEvent;
   headers: IncomingMessage['headers'];
+  url: string | undefined;
 }
 
 /** A local OpenLineage endpoint on 127.0.0.1 whose answer to each attempt at an event is scripted. */
@@ -35,10 +36,10 @@ async function lineageServer(script: (key: string, attempt: number) => Behaviour
     const behaviour = script(key, seen.length + 1);
     seen.push(behaviour);
     attempts.set(key, seen);
-    if (req.url !== '/api/v1/lineage') return void res.writeHead(404).end();
+    if (req.url?.split('?')[0] !== '/api/v1/lineage') return void res.writeHead(404).end();
     switch (behaviour) {
       case 'ok':
-        accepted.push({ event, headers: req.headers });
+        accepted.push({ event, headers: req.headers, url: req.url });
         return void res.writeHead(201).end();
       case '500':
         return void res.writeHead(500).end('boom');
@@ -201,12 +202,16 @@ describe('httpTransport against a failing local endpoint', () => {
   it('gzip: bodies are compressed and decode to the same event', async () => {
     const server = await lineageServer(() => 'ok');
     servers.push(server);
-    const emitter = createEmitter({ transport: httpTransport({ url: `${server.url}/`, gzip: true }) });
+    // An endpoint without its leading slash and a query string on the URL both reach the right place.
+    const emitter = createEmitter({
+      transport: httpTransport({ url: `${server.url}/?tenant=t1`, endpoint: 'api/v1/lineage', gzip: true }),
+    });
     const event = runEvent({ eventType: 'START', job });
     emitter.emit(event);
     await emitter.close();
     expect(server.accepted).toHaveLength(1);
     expect(server.accepted[0]!.headers['content-encoding']).toBe('gzip');
+    expect(server.accepted[0]!.url).toBe('/api/v1/lineage?tenant=t1');
     expect(server.accepted[0]!.event).toEqual(JSON.parse(JSON.stringify(event)));
   });
 

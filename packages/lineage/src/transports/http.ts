@@ -19,7 +19,7 @@ export interface HttpRetryInfo {
 }
 
 export interface HttpTransportOptions {
-  /** Base URL of the OpenLineage endpoint, e.g. `http://marquez:5000`. Must not carry credentials. */
+  /** Base URL of the OpenLineage endpoint, e.g. `http://marquez:5000`. Must not carry user info; a query is kept. */
   url: string;
   /** Path appended to `url`. @default '/api/v1/lineage' */
   endpoint?: string;
@@ -78,7 +78,8 @@ export function httpTransport(options: HttpTransportOptions): LineageTransport {
     throw new InvalidOptionError('url', 'a URL without credentials (use `token`)', safeUri(options.url));
   }
   const endpoint = options.endpoint ?? '/api/v1/lineage';
-  const target = `${base.origin}${base.pathname.replace(/\/$/, '')}${endpoint}`;
+  // The query string is kept for endpoints that need one; `shown` (in errors) never carries it.
+  const target = `${base.origin}${base.pathname.replace(/\/$/, '')}${endpoint.startsWith('/') ? '' : '/'}${endpoint}${base.search}`;
   const shown = safeUri(target);
   const timeoutMs = positiveInt('timeoutMs', options.timeoutMs, 5000);
   const maxAttempts = positiveInt('maxAttempts', options.maxAttempts, 5);
