@@ -18,6 +18,14 @@ export type { AcquireResult, Lease, LeaseHolder, LeaseStore, LeaseStoreOptions }
 export { createLeaseStore, leaseMigrations } from './lease.ts';
 export type { Step, StepDecorator, StepDecoratorOptions, StepMeasure, StepOptions } from './step.ts';
 export { step, stepsOf } from './step.ts';
+export { incrementalSync } from './sync/incremental-sync.ts';
+export type {
+  DeadLetterSink,
+  IncrementalSyncOptions,
+  IncrementalSyncResult,
+  SyncDeadLetter,
+  SyncPage,
+} from './sync/types.ts';
 export type {
   LineageClientLike,
   LineageDataset,
