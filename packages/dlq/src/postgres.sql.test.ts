@@ -64,5 +64,15 @@ describe('PostgreSQL backend', () => {
       `SELECT record->>'status' AS status, record->'id'->>'v' AS id FROM ${db.qschema}.dl_review`,
     );
     expect(rows).toEqual([{ status: 'paid', id: '7' }]);
+    // Stack texts are stored once however many entries share them.
+    const errors = [1, 2, 3].map((i) => new Error(`bad ${i}`));
+    await dlq.sendMany(errors.map((error, i) => ({ record: i, error, pipeline: 'orders' })));
+    const { rows: stacks } = await db.sql.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${db.qschema}.dl_review_stacks`,
+    );
+    expect(Number(stacks[0]?.n)).toBe(2); // the first send's stack, and one for the three thrown at one site
+    expect((await dlq.list({ pipeline: 'orders' })).every((e) => e.error.stack?.includes('postgres.sql.test.ts'))).toBe(
+      true,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { InvalidOptionError, migrate, type SqlClient } from '@pipewright/core';
 import { dedupeStacks, pgBatchDocument } from './internal/batch-encoding.ts';
 import { type CapturedRow, captureBatch } from './internal/capture.ts';
 import { pgWhere } from './internal/pg-filter.ts';
-import { ENTRY_COLUMNS, type PgNames, pgMigrations, pgNames } from './internal/pg-schema.ts';
+import { entryColumns, type PgNames, pgMigrations, pgNames } from './internal/pg-schema.ts';
 import { claimStatement, completeStatement, sendStatement, transitionStatement } from './internal/pg-statements.ts';
 import { QueueBase } from './internal/queue-base.ts';
 import { type ClaimBackend, type ClaimRequest, type CompleteRequest, outcomeOf } from './internal/redrive-loop.ts';
@@ -67,10 +67,10 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
     const now = this.options.clock.now();
     const { rows, slots } = captureBatch(inputs, this.captureContext(now));
     if (rows.length === 0) return [];
-    const { stacks, index } = dedupeStacks(rows);
+    const { hashes, stacks, rowHash } = dedupeStacks(rows);
     const { rows: written } = await this.#sql.query<{ id: string; idempotency_key: string; inserted: boolean }>(
       sendStatement(this.#names),
-      [pgBatchDocument(rows, index), stacks, iso(now)],
+      [pgBatchDocument(rows, rowHash), hashes, stacks, iso(now)],
     );
     const byKey = new Map<string, { id: string; inserted: boolean }>();
     for (const row of written) byKey.set(row.idempotency_key, row);
@@ -86,7 +86,7 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
   async get<T = unknown>(id: string): Promise<DeadLetterEntry<T> | undefined> {
     if (!/^\d{1,19}$/.test(String(id))) return undefined;
     const { rows } = await this.#sql.query<RawEntry>(
-      `SELECT ${ENTRY_COLUMNS} FROM ${this.#names.table} WHERE id = $1::bigint`,
+      `SELECT ${entryColumns(this.#names)} FROM ${this.#names.table} WHERE id = $1::bigint`,
       [id],
     );
     return rows[0] ? toEntry<T>(rows[0]) : undefined;
@@ -128,7 +128,7 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
     }
     params.push(limit);
     const { rows } = await this.#sql.query<RawEntry>(
-      `SELECT ${ENTRY_COLUMNS} FROM ${this.#names.table}${whereClause(conditions)} ORDER BY id LIMIT $${params.length}`,
+      `SELECT ${entryColumns(this.#names)} FROM ${this.#names.table}${whereClause(conditions)} ORDER BY id LIMIT $${params.length}`,
       params,
     );
     return rows.map((row) => toEntry<T>(row));

@@ -30,6 +30,7 @@ describe('Redis backend', () => {
         `${r.prefix}{tagged}:h:${id}`,
         `${r.prefix}{tagged}:keys`,
         `${r.prefix}{tagged}:s`,
+        `${r.prefix}{tagged}:stacks`,
       ].sort(),
     );
     const slots = await Promise.all(keys.map((k) => r.redis.call('CLUSTER', 'KEYSLOT', k).catch(() => null)));
@@ -51,6 +52,7 @@ describe('Redis backend', () => {
     expect(results.filter((x) => x.created)).toHaveLength(25);
     expect(results[27]?.id).toBe(results[2]?.id);
     expect(await dlq.count()).toBe(25);
+    expect(await r.redis.hlen(`${r.prefix}{chunks}:stacks`)).toBe(1); // 30 errors thrown at one site, one stack
     expect((await dlq.get(results[2]?.id as string))?.failureCount).toBe(2);
   });
 });

@@ -91,9 +91,10 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
     const argLists: (string | number)[][] = [];
     for (let start = 0; start < rows.length; start += this.#chunkSize) {
       const chunk = rows.slice(start, start + this.#chunkSize);
-      const { stacks, index } = dedupeStacks(chunk);
-      const args: (string | number)[] = [this.#base, now, stacks.length, ...stacks];
-      for (let i = 0; i < chunk.length; i++) pushRow(args, chunk[i] as CapturedRow, index[i] as number);
+      const { hashes, stacks, rowHash } = dedupeStacks(chunk);
+      const args: (string | number)[] = [this.#base, now, stacks.length];
+      for (let j = 0; j < stacks.length; j++) args.push(hashes[j] as string, stacks[j] as string);
+      for (let i = 0; i < chunk.length; i++) pushRow(args, chunk[i] as CapturedRow, rowHash[i] ?? '');
       argLists.push(args);
     }
     const replies = (await runScriptsAtomically(this.#redis, SEND_SCRIPT, [this.#keys, this.#stream], argLists)) as (
@@ -112,7 +113,9 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
   async get<T = unknown>(id: string): Promise<DeadLetterEntry<T> | undefined> {
     if (!ID_PATTERN.test(String(id))) return undefined;
     const hash = await this.#redis.hgetall(`${this.#base}e:${id}`);
-    return hash.state ? toEntry<T>({ ...(hash as unknown as RawEntry), id }) : undefined;
+    if (!hash.state) return undefined;
+    const stack = hash.stack_hash ? await this.#redis.hget(`${this.#base}stacks`, hash.stack_hash) : null;
+    return toEntry<T>({ ...(hash as unknown as RawEntry), id, error_stack: stack });
   }
 
   async history(id: string): Promise<AuditEvent[]> {
@@ -147,14 +150,35 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
       const pipeline = this.#redis.pipeline();
       for (const id of ids) pipeline.hgetall(`${this.#base}e:${id}`);
       const replies = (await pipeline.exec()) ?? [];
-      const page: DeadLetterEntry[] = [];
-      replies.forEach(([error, hash], index) => {
+      const hashes: Record<string, string>[] = replies.map(([error, hash]) => {
         if (error) throw error;
-        const h = hash as Record<string, string>;
-        if (h.state) page.push(toEntry({ ...(h as unknown as RawEntry), id: ids[index] as string }));
+        return hash as Record<string, string>;
+      });
+      const stacks = await this.#stacks(hashes);
+      const page: DeadLetterEntry[] = [];
+      hashes.forEach((h, index) => {
+        const raw = {
+          ...(h as unknown as RawEntry),
+          id: ids[index] as string,
+          error_stack: stacks.get(h.stack_hash ?? '') ?? null,
+        };
+        if (h.state) page.push(toEntry(raw));
       });
       yield page;
     } while (cursor !== '0');
+  }
+
+  /** The stack texts of a page of entries, one HMGET for the distinct hashes. */
+  async #stacks(entries: readonly Record<string, string>[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(entries.map((e) => e.stack_hash).filter((h): h is string => Boolean(h)))];
+    const found = new Map<string, string>();
+    if (wanted.length === 0) return found;
+    const texts = await this.#redis.hmget(`${this.#base}stacks`, ...wanted);
+    wanted.forEach((hash, i) => {
+      const text = texts[i];
+      if (text) found.set(hash, text);
+    });
+    return found;
   }
 
   async list<T = unknown>(options: ListOptions = {}): Promise<DeadLetterEntry<T>[]> {
@@ -265,7 +289,7 @@ function positiveInt(option: string, value: number | undefined, fallback: number
   return value;
 }
 
-function pushRow(args: (string | number)[], r: CapturedRow, stack: number): void {
+function pushRow(args: (string | number)[], r: CapturedRow, stack: string): void {
   args.push(r.key, r.pipeline, r.step, r.runId ?? '', r.source ?? '', r.record, r.errorClass, r.errorCode ?? '');
   args.push(r.errorMessage, stack, r.errorKind, r.errorReason, r.attempt, r.count);
   args.push(r.firstFailedAt, r.failedAt);

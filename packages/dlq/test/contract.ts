@@ -86,7 +86,10 @@ export function deadLetterQueueContract(backend: string, make: QueueFactory): vo
         kind: 'record',
         reason: expect.stringContaining('23505'),
       });
-      expect(entry.error.stack).toContain('contract.ts');
+      expect(entry.error.stack).toBe(error.stack); // byte for byte, though stored without its header
+      const odd = Object.assign(new Error('m'), { stack: 'a stack without the usual header' });
+      const { id: oddId } = await dlq.send({ record: 1, error: odd, pipeline: 'odd' });
+      expect((await dlq.get(oddId))?.error.stack).toBe('a stack without the usual header');
       expect(entry.firstFailedAt.getTime()).toBe(T0);
       expect(entry.lastFailedAt.getTime()).toBe(T0);
       expect(await dlq.get('999999')).toBeUndefined();

@@ -15,6 +15,7 @@ export interface CapturedRow {
   errorClass: string;
   errorCode: string | null;
   errorMessage: string;
+  /** The stack WITHOUT its `Class: message` header when that header matches (see `stackFrames`). */
   errorStack: string | null;
   errorKind: string;
   errorReason: string;
@@ -45,6 +46,27 @@ function errorCode(error: Error): string | null {
   return typeof code === 'string' || typeof code === 'number' ? text(String(code)) : null;
 }
 
+/** Marks a stored stack whose header was cut off (no real stack starts with U+0001). */
+export const FRAMES_ONLY = '\u0001';
+
+function header(errorClass: string, message: string): string {
+  return message ? `${errorClass}: ${message}` : errorClass;
+}
+
+/**
+ * A stack starts with `Class: message`, which differs per record, while the frames below usually repeat. Keeping
+ * only the frames lets identical throw sites share one stored stack; `fullStack` puts the header back.
+ */
+function stackFrames(stack: string, errorClass: string, message: string): string {
+  const head = header(errorClass, message);
+  return stack.startsWith(`${head}\n`) ? FRAMES_ONLY + stack.slice(head.length) : stack;
+}
+
+/** Reverses `stackFrames` with the stored class and message. */
+export function fullStack(stored: string, errorClass: string, message: string): string {
+  return stored.startsWith(FRAMES_ONLY) ? header(errorClass, message) + stored.slice(1) : stored;
+}
+
 /** Flattens one input; throws `InvalidOptionError` for malformed input before anything is written. */
 export function captureOne(input: DeadLetterInput, context: CaptureContext, index: number): CapturedRow {
   if (input === null || typeof input !== 'object') {
@@ -64,6 +86,8 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
   const step = input.step ?? '';
   const error = ensureError(input.error);
   const { kind, reason } = context.classify(input.error);
+  const errorClass = text(String(error.name || error.constructor?.name || 'Error'));
+  const errorMessage = text(String(error.message));
   const record = encodeValue(context.redact ? context.redact(input.record) : input.record);
   const source = input.source === undefined ? null : encodeValue(input.source);
   let key = input.idempotencyKey;
@@ -80,10 +104,10 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
     runId: input.runId ?? null,
     source,
     record,
-    errorClass: text(String(error.name || error.constructor?.name || 'Error')),
+    errorClass,
     errorCode: errorCode(error),
-    errorMessage: text(String(error.message)),
-    errorStack: typeof error.stack === 'string' ? text(error.stack) : null,
+    errorMessage,
+    errorStack: typeof error.stack === 'string' ? stackFrames(text(error.stack), errorClass, errorMessage) : null,
     errorKind: kind,
     errorReason: reason,
     attempt,

@@ -4,6 +4,7 @@ import { assertIdentifier, type Migration, quoteIdentifier } from '@pipewright/c
 export interface PgNames {
   table: string;
   audit: string;
+  stacks: string;
   component: string;
 }
 
@@ -13,6 +14,7 @@ export function pgNames(schema: string, table: string): PgNames {
   return {
     table: `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`,
     audit: `${quoteIdentifier(schema)}.${quoteIdentifier(`${table}_audit`)}`,
+    stacks: `${quoteIdentifier(schema)}.${quoteIdentifier(`${table}_stacks`)}`,
     component: `dlq:${table}`,
   };
 }
@@ -38,7 +40,7 @@ export function pgMigrations(table: string): Migration[] {
           error_class text NOT NULL,
           error_code text,
           error_message text NOT NULL,
-          error_stack text,
+          stack_hash text,
           error_kind text NOT NULL,
           error_reason text NOT NULL,
           attempt integer NOT NULL,
@@ -65,12 +67,16 @@ export function pgMigrations(table: string): Migration[] {
           actor text NOT NULL,
           why text NOT NULL
         );
-        CREATE INDEX ${q('_audit_entry')} ON ${schema}.${q('_audit')} (entry_id, id);`,
+        CREATE INDEX ${q('_audit_entry')} ON ${schema}.${q('_audit')} (entry_id, id);
+        CREATE TABLE ${schema}.${q('_stacks')} (hash text PRIMARY KEY, stack text NOT NULL);`,
     },
   ];
 }
 
 /** Columns every read selects, cast so that pg and PGlite return the same shapes. */
-export const ENTRY_COLUMNS = `id::text AS id, state, idempotency_key, pipeline, step, run_id, source::text AS source,
-  record::text AS record, error_class, error_code, error_message, error_stack, error_kind, error_reason, attempt,
-  failure_count, redrive_count, first_failed_at, last_failed_at, updated_at`;
+export function entryColumns(n: PgNames): string {
+  return `id::text AS id, state, idempotency_key, pipeline, step, run_id, source::text AS source,
+  record::text AS record, error_class, error_code, error_message,
+  (SELECT st.stack FROM ${n.stacks} AS st WHERE st.hash = stack_hash) AS error_stack, error_kind, error_reason,
+  attempt, failure_count, redrive_count, first_failed_at, last_failed_at, updated_at`;
+}

@@ -4,7 +4,8 @@
  * they live in one slot and the scripts may touch entry keys they derive from the base prefix.
  *
  * Keys under base `<prefix>{<name>}:`: `keys` (hash: idempotency key → id), `s` (work stream, consumer group
- * `pw`), `e:<id>` (entry hash), `h:<id>` (audit list of JSON `[at, from, to, by, why]`).
+ * `pw`), `e:<id>` (entry hash), `h:<id>` (audit list of JSON `[at, from, to, by, why]`), `stacks` (hash: stack
+ * hash → stack text, shared by all entries).
  */
 
 const AUDIT = `
@@ -20,17 +21,17 @@ end
 `;
 
 /**
- * KEYS: keys hash, stream. ARGV: base, now, S, S distinct stacks, then 16 fields per entry (field 10 is the
- * 1-based index of its stack, 0 for none). Returns [id, created, …].
+ * KEYS: keys hash, stream. ARGV: base, now, S, S pairs (stack hash, stack text), then 16 fields per entry (field
+ * 10 is its stack hash, '' for none). Stacks are stored once in `stacks`. Returns [id, created, …].
  */
 export const SEND_SCRIPT: string = `${AUDIT}
 local base, now, nstacks = ARGV[1], ARGV[2], tonumber(ARGV[3])
+for j = 4, 3 + 2 * nstacks, 2 do
+  redis.call('HSETNX', base .. 'stacks', ARGV[j], ARGV[j + 1])
+end
 local out = {}
-for i = 4 + nstacks, #ARGV, 16 do
+for i = 4 + 2 * nstacks, #ARGV, 16 do
   local key = ARGV[i]
-  local stack = ''
-  local si = tonumber(ARGV[i + 9])
-  if si > 0 then stack = ARGV[3 + si] end
   local id = redis.call('HGET', KEYS[1], key)
   local ek = id and (base .. 'e:' .. id)
   if id and redis.call('EXISTS', ek) == 1 then
@@ -41,7 +42,7 @@ for i = 4 + nstacks, #ARGV, 16 do
     redis.call('HINCRBY', ek, 'failure_count', ARGV[i + 13])
     redis.call('HSET', ek, 'run_id', ARGV[i + 3], 'source', ARGV[i + 4], 'record', ARGV[i + 5],
       'error_class', ARGV[i + 6], 'error_code', ARGV[i + 7], 'error_message', ARGV[i + 8],
-      'error_stack', stack, 'error_kind', ARGV[i + 10], 'error_reason', ARGV[i + 11],
+      'stack_hash', ARGV[i + 9], 'error_kind', ARGV[i + 10], 'error_reason', ARGV[i + 11],
       'attempt', ARGV[i + 12], 'first_failed_at', first, 'last_failed_at', last, 'updated_at', now)
     if cur[1] == 'resolved' or cur[1] == 'discarded' then
       local msg = redis.call('XADD', KEYS[2], '*', 'e', id)
@@ -55,7 +56,7 @@ for i = 4 + nstacks, #ARGV, 16 do
     redis.call('HSET', base .. 'e:' .. id, 'state', 'pending', 'idempotency_key', key,
       'pipeline', ARGV[i + 1], 'step', ARGV[i + 2], 'run_id', ARGV[i + 3], 'source', ARGV[i + 4],
       'record', ARGV[i + 5], 'error_class', ARGV[i + 6], 'error_code', ARGV[i + 7],
-      'error_message', ARGV[i + 8], 'error_stack', stack, 'error_kind', ARGV[i + 10],
+      'error_message', ARGV[i + 8], 'stack_hash', ARGV[i + 9], 'error_kind', ARGV[i + 10],
       'error_reason', ARGV[i + 11], 'attempt', ARGV[i + 12], 'failure_count', ARGV[i + 13],
       'redrive_count', 0, 'first_failed_at', ARGV[i + 14], 'last_failed_at', ARGV[i + 15],
       'updated_at', now, 'msg', id)

@@ -1,6 +1,7 @@
 import type { ErrorKind } from '@pipewright/core';
 import { decodeValue } from '../codec.ts';
 import type { AuditEvent, DeadLetterEntry, DeadLetterState } from '../types.ts';
+import { fullStack } from './capture.ts';
 
 /** The entry columns as both backends return them (strings or numbers, dates as Date, text or ms). */
 export interface RawEntry {
@@ -45,7 +46,7 @@ export function toEntry<T>(row: RawEntry): DeadLetterEntry<T> {
       class: row.error_class,
       code: row.error_code || null,
       message: row.error_message,
-      stack: row.error_stack || null,
+      stack: row.error_stack ? fullStack(row.error_stack, row.error_class, row.error_message) : null,
       kind: row.error_kind as ErrorKind,
       reason: row.error_reason,
     },
