@@ -1,6 +1,7 @@
 import { classify, FakeClock, NonErrorThrownError, TransientError } from '@pipewright/core';
 import { describe, expect, it, vi } from 'vitest';
-import { sequence } from './__fixtures__/random.ts';
+import { seeded, sequence } from './__fixtures__/random.ts';
+import { computeDelay } from './backoff.ts';
 import { AttemptTimeoutError, RetryExhaustedError } from './errors.ts';
 import { RetryPolicy } from './retry.ts';
 import type { AttemptContext, RetryEvent } from './types.ts';
@@ -52,6 +53,27 @@ describe('retry: the schedule', () => {
     expect(starts).toEqual([0, 50, 100, 500]);
     expect(fn.mock.calls.map(([context]) => context?.attempt)).toEqual([1, 2, 3, 4]);
   });
+
+  it.each(['full', 'equal', 'decorrelated'] as const)(
+    'draws one random number per retry, in order, under a seeded source (%s jitter)',
+    async (jitter) => {
+      const clock = new FakeClock();
+      const { fn, starts } = flaky(clock, 6, 'ok');
+      const policy = new RetryPolicy({ clock, jitter, random: seeded(7), maxAttempts: 7, maxDelay: 5000 });
+      const call = settle(policy.execute(fn));
+      await clock.runAll();
+      expect(call.value).toBe('ok');
+      // The same seed through the formula alone gives the same schedule.
+      const expected: number[] = [0];
+      const random = seeded(7);
+      let previous = 100;
+      for (let attempt = 1; attempt <= 6; attempt++) {
+        previous = computeDelay({ ...policy.options, random }, attempt, previous, null);
+        expected.push((expected.at(-1) as number) + previous);
+      }
+      expect(starts).toEqual(expected);
+    },
+  );
 
   it('fails at once, unwrapped, on fatal and record errors (one call, no sleep)', async () => {
     const clock = new FakeClock();
