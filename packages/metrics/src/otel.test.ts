@@ -1,4 +1,5 @@
 import '../../../test/helpers/opentelemetry-cjs.ts';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as api from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import {
@@ -44,7 +45,34 @@ function pointValue(points: DataPoint<unknown>[], attributes: Record<string, str
 
 afterEach(() => {
   api.metrics.disable();
+  api.context.disable();
 });
+
+/** The smallest context manager: what @opentelemetry/context-async-hooks does, on AsyncLocalStorage. */
+class TestContextManager implements api.ContextManager {
+  readonly #storage = new AsyncLocalStorage<api.Context>();
+  active(): api.Context {
+    return this.#storage.getStore() ?? api.ROOT_CONTEXT;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    context: api.Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    return this.#storage.run(context, () => fn.call(thisArg, ...args));
+  }
+  bind<T>(_context: api.Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.#storage.disable();
+    return this;
+  }
+}
 
 describe('OpenTelemetry', () => {
   it('records the same instruments through a meter, observed by the SDK in-memory exporter', async () => {
@@ -114,6 +142,24 @@ describe('OpenTelemetry', () => {
     expect(runSpan?.status.code).toBe(api.SpanStatusCode.ERROR);
     expect(runSpan?.attributes['pipewright.outcome']).toBe('failure');
     expect(pointValue((await sdk.points('pipewright_failures')).points, { step: 'load', kind: 'transient' })).toBe(1);
+  });
+
+  it('nests metrics.time() and your own spans under the run through the active context', async () => {
+    api.context.setGlobalContextManager(new TestContextManager());
+    const sdk = otelSdk();
+    const metrics = createPipelineMetrics({ pipeline: 'orders', otel: { api, meter: sdk.meter, tracer: sdk.tracer } });
+    await metrics.run(async () => {
+      // Deep code that only knows `metrics`, not the run scope.
+      await metrics.time('load', async () => {
+        sdk.tracer.startSpan('user.query').end(); // the user's own span, under the step
+      });
+    });
+    const spans = new Map(sdk.spanExporter.getFinishedSpans().map((span) => [span.name, span]));
+    const run = spans.get('pipewright.run orders');
+    const step = spans.get('pipewright.step load');
+    const query = spans.get('user.query');
+    expect(step?.parentSpanContext?.spanId).toBe(run?.spanContext().spanId);
+    expect(query?.parentSpanContext?.spanId).toBe(step?.spanContext().spanId);
   });
 
   it('redacts credentials from exception messages and stacks before they reach a span', async () => {
