@@ -206,6 +206,11 @@ describe('merge', () => {
     const { rows } = await db.sql.query(`SELECT id::int FROM ${db.qschema}.withtx`);
     expect(rows).toEqual([{ id: 2 }]);
     await expect(merge(db.sql, table, [], { tx: db.sql })).rejects.toThrow(/Expected `tx`/);
+    await expect(merge(db.sql, table, [], { workMem: 'lots' })).rejects.toThrow(/Expected `workMem`/);
+    await expect(merge(db.sql, table, [], { version: 'id' })).rejects.toThrow(/Expected `version`/);
+    await expect(merge(db.sql, table, [], { delete: { field: 'status', mode: 'soft' } })).rejects.toThrow(
+      /boolean column/,
+    );
   });
 
   it('refuses a hostile column name with a typed error before any SQL runs', () => {

@@ -28,6 +28,11 @@ export interface MergeOptions<Row> {
    * first load); falls back to staging if any key turns out to exist. @default true
    */
   directLoad?: boolean;
+  /**
+   * `work_mem` for the apply statement of a large batch (≥ 50,000 rows), so its hash join stays in memory; the
+   * previous value is restored right after. `null` keeps the session's setting. @default '64MB'
+   */
+  workMem?: string | null;
   /** Called once with the records PostgreSQL would refuse (or refused), before the call returns. */
   onRejected?: (failures: RecordFailure<Row>[]) => void | Promise<void>;
 }
@@ -61,6 +66,7 @@ const add = (a: Counts, b: Counts): Counts => ({
 /** Below this many rows staging costs little, and the direct load's exclusive lock is not worth it. */
 const DIRECT_MIN_ROWS = 10_000;
 const PROBE_KEYS = 64;
+const WORK_MEM_MIN_ROWS = 50_000;
 
 /**
  * Upserts `rows` by the table's business key in one transaction: stage (COPY or array parameters), then one
@@ -92,9 +98,12 @@ export async function merge<Row extends object>(
   );
   const statement = applyStatement(table, version, plan);
   const direct = (options.directLoad ?? true) && plan.mode === 'none';
+  const workMem = options.workMem === undefined ? '64MB' : options.workMem;
+  if (workMem !== null && (typeof workMem !== 'string' || !/^\d+\s*(kB|MB|GB)$/.test(workMem))) {
+    throw new InvalidOptionError('workMem', "a size such as '64MB' (kB, MB or GB), or null", workMem);
+  }
 
   const write = async (tx: SqlClient, order: Uint32Array, detect: boolean): Promise<Counts> => {
-    const stats = detect ? copyStats() : undefined;
     if (direct && order.length >= DIRECT_MIN_ROWS) {
       const loaded = await tryDirectLoad(tx, table, batch, order, layout);
       if (loaded !== undefined) return loaded;
@@ -106,9 +115,27 @@ export async function merge<Row extends object>(
       order,
       async (step, part) => {
         const stage = await createStage(step, staged);
-        const loaded = await loadRows(step, stage, batch, part, layout, stats);
+        const stats = detect ? copyStats() : undefined;
+        let loaded: number;
+        try {
+          loaded = await loadRows(step, stage, batch, part, layout, stats);
+        } catch (error) {
+          // De-duplicate before splitting on a bad record, so a duplicate pair is never torn apart.
+          if (stats?.duplicateKeys) throw new DuplicateKeys();
+          throw error;
+        }
         if (stats?.duplicateKeys) throw new DuplicateKeys();
+        const memory = workMem !== null && part.length >= WORK_MEM_MIN_ROWS ? workMem : undefined;
+        let previous: string | undefined;
+        if (memory !== undefined) {
+          const { rows: set } = await step.query<{ previous: string }>(
+            `SELECT current_setting('work_mem') AS previous, set_config('work_mem', $1, true)`,
+            [memory],
+          );
+          previous = set[0]?.previous;
+        }
         const { rows: result } = await step.query<Counts>(statement.replaceAll('$STAGE', stage));
+        if (previous !== undefined) await step.query(`SELECT set_config('work_mem', $1, true)`, [previous]);
         const applied = result[0] ?? ZERO;
         return {
           inserted: applied.inserted,

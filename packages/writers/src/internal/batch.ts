@@ -92,19 +92,44 @@ const CHUNK_CHARS = 1 << 16;
 export interface CopyStats {
   rows: number;
   duplicateKeys: boolean;
-  /** Key text → row index, shared by every part of one write (a re-encoded row is not its own duplicate). */
-  seen: Map<string, number>;
 }
 
 export function copyStats(): CopyStats {
-  return { rows: 0, duplicateKeys: false, seen: new Map() };
+  return { rows: 0, duplicateKeys: false };
 }
 
-function remember(stats: CopyStats, key: string, index: number): void {
-  stats.rows++;
-  const previous = stats.seen.get(key);
-  if (previous === undefined) stats.seen.set(key, index);
-  else if (previous !== index) stats.duplicateKeys = true;
+/** A strict total order on key texts (length, then code units): increasing keys are necessarily distinct. */
+function after(key: string, last: string): boolean {
+  return key.length > last.length || (key.length === last.length && key > last);
+}
+
+/**
+ * Notices repeated keys in one pass. While keys keep increasing (the usual case for extracts read in key order)
+ * this costs one comparison per row and no memory; at the first step back it indexes the keys seen so far.
+ */
+export class DuplicateWatch {
+  readonly #keyOf: (row: Record<string, unknown>) => string;
+  #last: string | undefined;
+  #seen: Set<string> | undefined;
+  #emitted: number[] = [];
+
+  constructor(keyOf: (row: Record<string, unknown>) => string) {
+    this.#keyOf = keyOf;
+  }
+
+  /** Returns true when `key` was already seen in this pass. */
+  check(key: string, index: number, rows: readonly Record<string, unknown>[]): boolean {
+    if (this.#seen === undefined) {
+      if (this.#last === undefined || after(key, this.#last)) {
+        this.#last = key;
+        this.#emitted.push(index);
+        return false;
+      }
+      this.#seen = new Set(this.#emitted.map((i) => this.#keyOf(rows[i] as Record<string, unknown>)));
+      this.#emitted = [];
+    }
+    return this.#seen.size === this.#seen.add(key).size;
+  }
 }
 
 /**
@@ -117,8 +142,10 @@ export function* copyText<Row>(
   columns: readonly StagedColumn[],
   encode: LineEncoder,
   stats?: CopyStats,
+  keyOf?: (row: Record<string, unknown>) => string,
 ): Generator<string> {
   const rows = batch.rows as readonly Record<string, unknown>[];
+  const watch = stats === undefined || keyOf === undefined ? undefined : new DuplicateWatch(keyOf);
   const out = { key: '' };
   let chunk = '';
   for (let i = 0; i < order.length; i++) {
@@ -134,7 +161,10 @@ export function* copyText<Row>(
       continue;
     }
     chunk += line;
-    if (stats !== undefined) remember(stats, out.key, index);
+    if (watch !== undefined && stats !== undefined) {
+      stats.rows++;
+      if (watch.check(out.key, index, rows)) stats.duplicateKeys = true;
+    }
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
       chunk = '';
@@ -153,13 +183,18 @@ export function* textArrays<Row>(
   stats?: CopyStats,
 ): Generator<(string | null)[][]> {
   const values: (string | null)[] = new Array(columns.length);
+  const seen = new Set<string>();
   let arrays = columns.map((): (string | null)[] => []);
   let count = 0;
   for (let i = 0; i < order.length; i++) {
     const index = order[i] as number;
     if (batch.rejected[index] === 1 || !batch.encodeRow(index, columns, values)) continue;
     for (let c = 0; c < columns.length; c++) (arrays[c] as (string | null)[]).push(values[c] as string | null);
-    if (stats !== undefined) remember(stats, keyPositions.map((p) => values[p]).join('\u0001'), index);
+    if (stats !== undefined) {
+      stats.rows++;
+      const key = keyPositions.map((p) => values[p]).join('\u0001');
+      if (seen.size === seen.add(key).size) stats.duplicateKeys = true;
+    }
     if (++count === size) {
       yield arrays;
       arrays = columns.map((): (string | null)[] => []);

@@ -8,6 +8,8 @@ export interface StageLayout {
   encode: LineEncoder;
   /** Positions of the key columns among `columns`. */
   keyPositions: readonly number[];
+  /** The key text of a row, as the line encoder reports it. */
+  keyOf: (row: Record<string, unknown>) => string;
 }
 
 export function stageLayout(columns: readonly StagedColumn[], keyNames: readonly string[]): StageLayout {
@@ -15,6 +17,13 @@ export function stageLayout(columns: readonly StagedColumn[], keyNames: readonly
     columns,
     encode: compileLineEncoder(columns, keyNames),
     keyPositions: keyNames.map((name) => columns.findIndex((c) => c.name === name)),
+    keyOf: (row) =>
+      keyNames
+        .map((name) => {
+          const column = columns.find((c) => c.name === name) as StagedColumn;
+          return column.encode(column.get === undefined ? row[name] : column.get(row));
+        })
+        .join('\u0001'),
   };
 }
 
@@ -55,7 +64,10 @@ export async function loadRows<Row>(
   const { columns } = layout;
   const names = columns.map((c) => c.sql).join(', ');
   if (tx.capabilities.copy) {
-    return tx.copyFrom(`COPY ${relation} (${names}) FROM STDIN`, copyText(batch, order, columns, layout.encode, stats));
+    return tx.copyFrom(
+      `COPY ${relation} (${names}) FROM STDIN`,
+      copyText(batch, order, columns, layout.encode, stats, layout.keyOf),
+    );
   }
   const params = columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
   const aliases = columns.map((_, i) => `c${i}`).join(', ');
