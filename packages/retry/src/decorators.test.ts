@@ -65,7 +65,12 @@ describe.each([
   it('@retryable retries the method with its this, arguments and attempt context', async () => {
     const build = await compile(legacy);
     const clock = new FakeClock();
-    const Client = build(retryable, circuitBreaker, { clock, maxAttempts: 4 }, new CircuitBreaker({ clock }));
+    const Client = build(
+      retryable,
+      circuitBreaker,
+      { clock, maxAttempts: 4, passContext: true },
+      new CircuitBreaker({ clock }),
+    );
     const client = new Client(2);
     const result = client.fetch('a');
     await clock.runAll();

@@ -49,7 +49,7 @@ export function circuitBreaker(breaker: CircuitBreaker): DualMethodDecorator {
     '@circuitBreaker',
     (method) =>
       function (this: unknown, ...args: unknown[]): Promise<unknown> {
-        return breaker.execute((context) => invoke(method, this, args, context.signal, context.attempt));
+        return breaker.execute((context) => invoke(method, this, args, context.signal, context.attempt, false));
       },
   );
 }

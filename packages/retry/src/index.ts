@@ -22,5 +22,6 @@ export type {
   Policy,
   RetryEvent,
 } from './types.ts';
+export type { WithPolicyOptions } from './with-retry.ts';
 export { isPolicy, retry, withRetry } from './with-retry.ts';
 export { wrap } from './wrap.ts';

@@ -30,6 +30,13 @@ export interface RetryOptions<T = unknown> {
    * @default undefined (no timeout)
    */
   timeout?: number | undefined;
+  /**
+   * `withRetry` / `@retryable` only: also pass the attempt context `{ signal, attempt }` to the function, in its last
+   * declared parameter (declare it last: `(id: string, context?: AttemptContext)`). Off by default, so wrapping a
+   * function with optional parameters of its own (`pool.query(text, values, callback)`) never changes its
+   * arguments. `retry()` and `execute()` always pass the context. @default false
+   */
+  passContext?: boolean | undefined;
   /** Cancels the whole call: a sleep is interrupted at once and the call rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
   /** A token bucket shared by many calls to one dependency; an empty bucket stops retrying. */
@@ -67,6 +74,7 @@ export interface ResolvedRetryOptions<T> {
   readonly jitter: Jitter;
   readonly factor: number;
   readonly timeout: number | undefined;
+  readonly passContext: boolean;
   readonly signal: AbortSignal | undefined;
   readonly budget: RetryBudget | undefined;
   readonly breaker: CircuitBreaker | undefined;
@@ -125,6 +133,8 @@ export function resolveRetryOptions<T>(options: RetryOptions<T> = {}): ResolvedR
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {
     throw new InvalidOptionError('timeout', 'a positive finite number of milliseconds', timeout);
   }
+  const passContext = options.passContext ?? false;
+  if (typeof passContext !== 'boolean') throw new InvalidOptionError('passContext', 'a boolean', passContext);
   const signal = options.signal;
   if (signal !== undefined && (typeof signal !== 'object' || signal === null || !('aborted' in signal))) {
     throw new InvalidOptionError('signal', 'an AbortSignal', signal);
@@ -153,6 +163,7 @@ export function resolveRetryOptions<T>(options: RetryOptions<T> = {}): ResolvedR
     jitter,
     factor,
     timeout,
+    passContext,
     signal,
     budget,
     breaker,

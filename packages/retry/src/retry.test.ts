@@ -432,7 +432,7 @@ describe('events', () => {
 });
 
 describe('withRetry', () => {
-  it('keeps this and arguments, and passes the context into an empty last parameter', async () => {
+  it('keeps this and arguments, and with passContext puts the context in the last declared parameter', async () => {
     const clock = new FakeClock();
     class Repo {
       prefix = 'row-';
@@ -444,12 +444,37 @@ describe('withRetry', () => {
       }
     }
     const repo = new Repo();
-    const load = withRetry(repo.load, { clock });
+    const load = withRetry(repo.load, { clock, passContext: true });
     const call = settle(load.call(repo, 7));
     await clock.runAll();
     expect(call.value).toBe('row-7');
     expect(repo.calls.map((c) => c.attempt)).toEqual([1, 2]);
     expect(repo.calls[0]?.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('by default leaves optional parameters alone (pool.query(text, values, callback) stays promise-style)', async () => {
+    const seen: unknown[][] = [];
+    function query(text: string, values?: unknown[], callback?: (error: Error | null) => void): Promise<number> {
+      seen.push([text, values, callback]);
+      return Promise.resolve(1);
+    }
+    await expect(withRetry(query)('SELECT 1', [])).resolves.toBe(1);
+    expect(seen).toEqual([['SELECT 1', [], undefined]]);
+    const placed: unknown[][] = [];
+    const withContext = withRetry(
+      (a: number, b?: number, context?: AttemptContext) => {
+        placed.push([a, b, context?.attempt]);
+        return a;
+      },
+      { passContext: true },
+    );
+    await withContext(1);
+    await withContext(1, 2);
+    expect(placed).toEqual([
+      [1, undefined, 1],
+      [1, 2, 1],
+    ]);
+    expect(() => withRetry(query, { passContext: 'yes' as never })).toThrow(/`passContext` to be a boolean/);
   });
 
   it('does not pass a context to a function that declares no slot for it', async () => {

@@ -34,6 +34,7 @@ export class RetryPolicy implements Policy {
   /** No timeout, no `retryOn`, no deadline: the first attempt needs neither a clock nor an async frame. */
   readonly #plain: boolean;
   readonly #breaker: CircuitBreaker | undefined;
+  readonly #passContext: boolean;
   /** `undefined` (pass the value through) unless a budget wants its refund. */
   readonly #onFulfilled: ((value: unknown) => unknown) | undefined;
 
@@ -41,6 +42,7 @@ export class RetryPolicy implements Policy {
     this.options = resolveRetryOptions(options);
     const { timeout, retryOn, maxElapsed, budget, breaker } = this.options;
     this.#breaker = breaker;
+    this.#passContext = this.options.passContext;
     this.#plain = timeout === undefined && retryOn === undefined && maxElapsed === INFINITY;
     this.#onFulfilled =
       budget === undefined
@@ -90,7 +92,7 @@ export class RetryPolicy implements Policy {
     if (breaker !== undefined) return this.#callGuarded(breaker, fn, thisArg, args, signal);
     let result: unknown;
     try {
-      result = invoke(fn, thisArg, args, signal, 1);
+      result = invoke(fn, thisArg, args, signal, 1, this.#passContext);
     } catch (error) {
       return this.#loop(fn, thisArg, args, this.#state(Number.NaN, signal), error, false);
     }
@@ -111,7 +113,7 @@ export class RetryPolicy implements Policy {
     let result: unknown;
     try {
       ticket = breaker.admit(1);
-      result = invoke(fn, thisArg, args, signal, 1);
+      result = invoke(fn, thisArg, args, signal, 1, this.#passContext);
     } catch (error) {
       if (ticket !== undefined) breaker.failure(ticket, error, 1, signal);
       return this.#loop(fn, thisArg, args, this.#state(Number.NaN, signal), error, false);
@@ -178,13 +180,18 @@ export class RetryPolicy implements Policy {
     const o = this.options;
     const breaker = this.#breaker;
     if (o.timeout === undefined) {
-      if (breaker === undefined) return invoke(fn, thisArg, args, signal, attempt);
-      return breaker.execute((context) => invoke(fn, thisArg, args, context.signal, attempt), { signal, attempt });
+      if (breaker === undefined) return invoke(fn, thisArg, args, signal, attempt, this.#passContext);
+      return breaker.execute((context) => invoke(fn, thisArg, args, context.signal, attempt, this.#passContext), {
+        signal,
+        attempt,
+      });
     }
     const left = o.maxElapsed - (o.clock.now() - start);
     const ms = Math.max(1, Math.min(o.timeout, left));
     const timed = (outer: AbortSignal | undefined): Promise<unknown> =>
-      runWithTimeout(o.clock, ms, attempt, outer, (attemptSignal) => invoke(fn, thisArg, args, attemptSignal, attempt));
+      runWithTimeout(o.clock, ms, attempt, outer, (attemptSignal) =>
+        invoke(fn, thisArg, args, attemptSignal, attempt, this.#passContext),
+      );
     if (breaker === undefined) return timed(signal);
     return breaker.execute((context) => timed(context.signal), { signal, attempt });
   }

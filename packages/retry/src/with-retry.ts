@@ -25,24 +25,33 @@ export function retry<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, op
   return policy.execute(fn);
 }
 
+/** Options of `withRetry` when it is given a ready policy instead of retry options. */
+export interface WithPolicyOptions {
+  /** Also pass the attempt context in `fn`'s last declared parameter (see `RetryOptions.passContext`). @default false */
+  passContext?: boolean | undefined;
+}
+
 /**
  * Wraps `fn` so every call is retried: same parameters, same `this`, and a promise of the same result. Pass options
- * (validated once, here) or any policy, such as `wrap(retryPolicy, breaker)`.
+ * (validated once, here), a `RetryPolicy`, or any policy such as `wrap(retryPolicy, breaker)`.
  *
- * The attempt context `{ signal, attempt }` is passed in `fn`'s last declared parameter when a caller leaves it
- * empty, so declare it last: `async (id: string, context?: AttemptContext) => …`.
+ * With `passContext: true`, the attempt context `{ signal, attempt }` is passed in `fn`'s last declared parameter:
+ * declare it last, `async (id: string, context?: AttemptContext) => …`.
  */
 export function withRetry<This, Args extends unknown[], R>(
   fn: (this: This, ...args: Args) => R,
   options?: RetryOptions<Awaited<R>> | Policy,
+  policyOptions?: WithPolicyOptions,
 ): (this: This, ...args: Args) => Promise<Awaited<R>> {
   if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
   const target = fn as AnyFunction;
   if (isPolicy(options) && !(options instanceof RetryPolicy)) {
+    const passContext = policyOptions?.passContext ?? false;
+    if (typeof passContext !== 'boolean') throw new InvalidOptionError('passContext', 'a boolean', passContext);
     return function (this: This, ...args: Args): Promise<Awaited<R>> {
-      return options.execute((context) => invoke(target, this, args, context.signal, context.attempt)) as Promise<
-        Awaited<R>
-      >;
+      return options.execute((context) =>
+        invoke(target, this, args, context.signal, context.attempt, passContext),
+      ) as Promise<Awaited<R>>;
     };
   }
   const policy = options instanceof RetryPolicy ? options : new RetryPolicy(options as RetryOptions);

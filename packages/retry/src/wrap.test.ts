@@ -123,8 +123,12 @@ describe('wrap', () => {
         return Promise.resolve(this.base + n + (context?.attempt ?? 0));
       },
     };
-    obj.add = withRetry(obj.add, wrap(new RetryPolicy({ clock }), breaker));
+    const add = obj.add;
+    obj.add = withRetry(add, wrap(new RetryPolicy({ clock }), breaker), { passContext: true });
     await expect(obj.add(5)).resolves.toBe(16);
+    obj.add = withRetry(add, wrap(new RetryPolicy({ clock }), breaker));
+    await expect(obj.add(5)).resolves.toBe(15); // no context unless asked for
+    expect(() => withRetry(add, breaker, { passContext: 1 as never })).toThrow(/`passContext` to be a boolean/);
   });
 
   it('refuses no policies or a non-policy', () => {

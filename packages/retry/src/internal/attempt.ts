@@ -16,8 +16,8 @@ export type AnyFunction = (this: any, ...args: any[]) => unknown;
 
 /**
  * Calls a user function for one attempt. `args === undefined` means the function takes the context as its only
- * argument (`retry`, `execute`). Otherwise (`withRetry`) the caller's arguments are passed unchanged, and the
- * context goes into the function's last declared parameter when the caller left that slot empty.
+ * argument (`retry`, `execute`). Otherwise (`withRetry`) the caller's arguments are passed unchanged, plus, with
+ * `passContext`, the context in the function's last declared parameter (or after the caller's arguments).
  */
 export function invoke(
   fn: AnyFunction,
@@ -25,11 +25,15 @@ export function invoke(
   args: readonly unknown[] | undefined,
   signal: AbortSignal | undefined,
   attempt: number,
+  passContext: boolean,
 ): unknown {
   if (args === undefined) return fn.call(thisArg, { signal: signal ?? neverAborted(), attempt });
-  if (fn.length <= args.length) return fn.apply(thisArg, args as unknown[]);
+  if (!passContext) return fn.apply(thisArg, args as unknown[]);
   const withContext = args.slice();
-  withContext[fn.length - 1] = { signal: signal ?? neverAborted(), attempt } satisfies AttemptContext;
+  withContext[Math.max(args.length, fn.length - 1)] = {
+    signal: signal ?? neverAborted(),
+    attempt,
+  } satisfies AttemptContext;
   return fn.apply(thisArg, withContext);
 }
 
