@@ -106,6 +106,37 @@ describe('runs', () => {
     expect(() => metrics.startRun({ runId: '' })).toThrow(/runId/);
   });
 
+  it('never lets a throwing logger fail a step or a run; the failure goes to onError', async () => {
+    const errors: unknown[] = [];
+    const explode = () => {
+      throw new Error('log stream closed');
+    };
+    const logger = { debug: explode, info: explode, warn: explode, error: explode, child: () => logger };
+    const metrics = createPipelineMetrics({ pipeline: 'p', logger, onError: (error) => errors.push(error) });
+    await expect(metrics.run((run) => run.time('s', () => 'ok'))).resolves.toBe('ok');
+    await expect(metrics.time('s', () => Promise.reject(new Error('real failure')))).rejects.toThrow('real failure');
+    expect(errors.length).toBeGreaterThanOrEqual(4); // run started, step finished, run succeeded, step failed
+    expect(String(errors[0])).toContain('log stream closed');
+    const childless = createPipelineMetrics({
+      pipeline: 'p',
+      logger: { ...logger, child: explode },
+      onError: (error) => errors.push(error),
+    });
+    await expect(childless.time('s', () => 1)).resolves.toBe(1);
+    // Without onError, the default reporter logs through the (throwing) logger and swallows.
+    await expect(createPipelineMetrics({ pipeline: 'p', logger }).run(() => 2)).resolves.toBe(2);
+  });
+
+  it('validates a verdict passed in by your own monitor', () => {
+    const { metrics } = setup();
+    const verdict = { monitor: 'freshness', dataset: 'd', status: 'healthy', value: 1, message: '' } as const;
+    expect(() => metrics.observeMonitor({ ...verdict, monitor: 'latency' as never })).toThrow(/verdict.monitor/);
+    expect(() => metrics.observeMonitor({ ...verdict, status: 'ok' as never })).toThrow(/verdict.status/);
+    expect(() => metrics.observeMonitor({ ...verdict, dataset: '' })).toThrow(/verdict.dataset/);
+    expect(() => metrics.observeMonitor({ ...verdict, value: Number.NaN })).toThrow(/verdict.value/);
+    expect(() => metrics.observeMonitor(verdict)).not.toThrow();
+  });
+
   it('keeps exposition text valid when label values need escaping', () => {
     const text = renderExposition([
       {

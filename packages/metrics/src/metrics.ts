@@ -11,9 +11,10 @@ import { INSTRUMENTS } from './catalogue.ts';
 import { type Backend, combineHandles, type Handle } from './internal/backend.ts';
 import { type MetricsCore, stepHandles } from './internal/core.ts';
 import { type MetricSnapshot, renderExposition } from './internal/exposition.ts';
-import { assertCount, validateOptions } from './internal/options.ts';
+import { assertCount, assertVerdict, validateOptions } from './internal/options.ts';
 import { otelBackend } from './internal/otel-backend.ts';
 import { getOrCreateMetric, prometheusBackend } from './internal/prometheus-backend.ts';
+import { safeLogger } from './internal/safe-logger.ts';
 import { createPipelineHandles } from './internal/steps.ts';
 import { timeStep } from './internal/timing.ts';
 import { STATUS_VALUE } from './monitors/verdict.ts';
@@ -26,13 +27,22 @@ import { VERSION } from './version.ts';
 export function createPipelineMetrics(options: PipelineMetricsOptions): PipelineMetrics {
   validateOptions(options);
   const { pipeline, prometheus, otel, pushgateway } = options;
-  const logger = (options.logger ?? noopLogger).child({ pipeline });
+  // A failing logger is reported to onError; onError's own default logs through the raw logger and swallows.
+  const rawLogger = options.logger ?? noopLogger;
+  const onError =
+    options.onError ??
+    ((error: unknown) => {
+      try {
+        rawLogger.warn({ err: error, pipeline }, 'pipewright metrics: reporting failed');
+      } catch {
+        // Nowhere left to report to.
+      }
+    });
+  const logger = safeLogger(rawLogger, onError).child({ pipeline });
   const registry = prometheus?.registry ?? prometheus?.client?.register;
   const backends: Backend[] = [];
   if (registry) backends.push(prometheusBackend(registry));
   if (otel) backends.push(otelBackend(otel.meter ?? otel.api.metrics.getMeter('@pipewright/metrics', VERSION)));
-  const onError =
-    options.onError ?? ((error: unknown) => logger.warn({ err: error }, 'pipewright metrics: reporting failed'));
   const core: MetricsCore = {
     pipeline,
     backends,
@@ -170,6 +180,7 @@ export function createPipelineMetrics(options: PipelineMetricsOptions): Pipeline
       metrics.record(step, { in: valid + invalid, out: valid, rejected: invalid });
     },
     observeMonitor(verdict) {
+      assertVerdict(verdict);
       const key = `${verdict.monitor}\u0000${verdict.dataset}`;
       let handles = monitorHandles.get(key);
       if (!handles) {

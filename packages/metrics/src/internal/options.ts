@@ -1,4 +1,6 @@
 import { InvalidOptionError } from '@pipewright/core';
+import type { MonitorVerdict } from '../monitors/verdict.ts';
+import { STATUS_VALUE } from '../monitors/verdict.ts';
 import type { PipelineMetricsOptions } from '../types.ts';
 
 export function assertCount(name: string, value: unknown): asserts value is number {
@@ -40,5 +42,23 @@ export function validateOptions(options: PipelineMetricsOptions): void {
   }
   if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps < 1)) {
     throw new InvalidOptionError('maxSteps', 'a positive integer', maxSteps);
+  }
+}
+
+const MONITORS = new Set(['freshness', 'volume', 'dead_letter_rate']);
+
+/** A verdict may come from your own monitor: it must name a known monitor and status, a dataset and a number. */
+export function assertVerdict(verdict: MonitorVerdict): void {
+  if (!MONITORS.has(verdict?.monitor)) {
+    throw new InvalidOptionError('verdict.monitor', '"freshness", "volume" or "dead_letter_rate"', verdict?.monitor);
+  }
+  if (!Object.hasOwn(STATUS_VALUE, verdict.status)) {
+    throw new InvalidOptionError('verdict.status', '"healthy", "warning" or "broken"', verdict.status);
+  }
+  if (typeof verdict.dataset !== 'string' || verdict.dataset === '') {
+    throw new InvalidOptionError('verdict.dataset', 'a non-empty string', verdict.dataset);
+  }
+  if (verdict.value !== null && (typeof verdict.value !== 'number' || Number.isNaN(verdict.value))) {
+    throw new InvalidOptionError('verdict.value', 'a number or null', verdict.value);
   }
 }
