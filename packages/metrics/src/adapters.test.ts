@@ -123,8 +123,9 @@ describe('runs', () => {
       onError: (error) => errors.push(error),
     });
     await expect(childless.time('s', () => 1)).resolves.toBe(1);
-    // Without onError, the default reporter logs through the (throwing) logger and swallows.
+    // Without onError, the default reporter logs through the (throwing) logger and swallows; so does a throwing onError.
     await expect(createPipelineMetrics({ pipeline: 'p', logger }).run(() => 2)).resolves.toBe(2);
+    await expect(createPipelineMetrics({ pipeline: 'p', logger, onError: explode }).run(() => 3)).resolves.toBe(3);
   });
 
   it('validates a verdict passed in by your own monitor', () => {

@@ -27,17 +27,19 @@ import { VERSION } from './version.ts';
 export function createPipelineMetrics(options: PipelineMetricsOptions): PipelineMetrics {
   validateOptions(options);
   const { pipeline, prometheus, otel, pushgateway } = options;
-  // A failing logger is reported to onError; onError's own default logs through the raw logger and swallows.
+  // Failures of this package go to onError (default: a warning through the raw logger); whatever the reporter
+  // itself throws is swallowed, so reporting can never fail the job.
   const rawLogger = options.logger ?? noopLogger;
-  const onError =
+  const report =
     options.onError ??
-    ((error: unknown) => {
-      try {
-        rawLogger.warn({ err: error, pipeline }, 'pipewright metrics: reporting failed');
-      } catch {
-        // Nowhere left to report to.
-      }
-    });
+    ((error: unknown) => rawLogger.warn({ err: error, pipeline }, 'pipewright metrics: reporting failed'));
+  const onError = (error: unknown): void => {
+    try {
+      report(error);
+    } catch {
+      // Nowhere left to report to.
+    }
+  };
   const logger = safeLogger(rawLogger, onError).child({ pipeline });
   const registry = prometheus?.registry ?? prometheus?.client?.register;
   const backends: Backend[] = [];
