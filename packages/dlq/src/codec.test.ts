@@ -13,6 +13,7 @@ describe('tagged JSON codec', () => {
       fc.bigInt(),
       fc.date(),
       fc.uint8Array().map((a) => Buffer.from(a)),
+      fc.constantFrom(Number.NaN, -0, Number.POSITIVE_INFINITY, '\u0000', 'a\u0000b'),
     );
     const value = fc.letrec((tie) => ({
       tree: fc.oneof(

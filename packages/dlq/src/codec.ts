@@ -18,83 +18,88 @@
 
 const TAG = '$pw';
 const UNDEFINED: unique symbol = Symbol('pw-undefined');
-const OPEN = '{"$pw":';
-
 /** Encodes any record as tagged JSON text (see the module comment for the tags). */
 export function encodeValue(value: unknown): string {
-  return encode(value);
+  return JSON.stringify(toTagged(value)) ?? 'null';
 }
 
-// A hand-written walk: as fast as `JSON.stringify` with a bigint replacer, about twice as fast as a replacer that
-// must inspect every value (measured on the standard record).
-function encode(value: unknown): string {
+/**
+ * The JSON-safe twin of a value: what `JSON.parse(encodeValue(value))` gives. Objects and arrays are copied only
+ * where something inside them had to be tagged, so a plain record costs one walk and no copy; `JSON.stringify`
+ * of the result (one native call, even for a whole batch) is faster than any hand-written encoder.
+ */
+export function toTagged(value: unknown): unknown {
   switch (typeof value) {
     case 'string':
       // PostgreSQL cannot hold NUL in text, and `record->>'field'` would fail on a `\u0000` escape.
-      return value.includes('\u0000')
-        ? `${OPEN}"nul","v":${JSON.stringify(value.split('\u0000'))}}`
-        : JSON.stringify(value);
+      return value.includes('\u0000') ? { [TAG]: 'nul', v: value.split('\u0000') } : value;
     case 'number':
-      if (Number.isFinite(value) && !Object.is(value, -0)) return String(value);
-      return `${OPEN}"number","v":"${Object.is(value, -0) ? '-0' : String(value)}"}`;
-    case 'boolean':
-      return value ? 'true' : 'false';
+      if (Number.isFinite(value) && !Object.is(value, -0)) return value;
+      return { [TAG]: 'number', v: Object.is(value, -0) ? '-0' : String(value) };
     case 'bigint':
-      return `${OPEN}"bigint","v":"${value}"}`;
+      return { [TAG]: 'bigint', v: value.toString() };
     case 'undefined':
-      return `${OPEN}"undefined"}`;
+      return { [TAG]: 'undefined' };
     case 'object':
-      if (value === null) return 'null';
-      if (Array.isArray(value)) return encodeArray(value);
-      return encodeObject(value as Record<string, unknown>);
+      if (value === null) return null;
+      if (Array.isArray(value)) return tagArray(value);
+      return tagObject(value as Record<string, unknown>);
     default:
-      return 'null'; // functions and symbols carry no data (JSON drops them too)
+      return value; // booleans; functions and symbols are dropped by JSON.stringify, as they carry no data
   }
 }
 
-function encodeArray(items: readonly unknown[]): string {
-  let out = '[';
-  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + encode(items[i]);
-  return `${out}]`;
+function tagArray(items: readonly unknown[]): readonly unknown[] {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const tagged = toTagged(item);
+    if (tagged !== item) {
+      copy ??= items.slice();
+      copy[i] = tagged;
+    }
+  }
+  return copy ?? items;
 }
 
-function encodeObject(value: Record<string, unknown>): string {
+function tagObject(value: Record<string, unknown>): unknown {
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    const special = encodeSpecial(value);
-    if (special !== undefined) return special;
+  if ((proto !== Object.prototype && proto !== null) || typeof value.toJSON === 'function') {
+    const special = tagSpecial(value);
+    if (special !== NOT_SPECIAL) return special;
   }
   const keys = Object.keys(value);
-  if (Object.hasOwn(value, TAG)) {
-    return `${OPEN}"object","v":${encodeArray(keys.map((key) => [key, value[key]]))}}`;
-  }
-  let out = '{';
-  let first = true;
+  if (Object.hasOwn(value, TAG)) return { [TAG]: 'object', v: tagArray(keys.map((key) => [key, value[key]])) };
+  let copy: Record<string, unknown> | undefined;
   for (const key of keys) {
     const item = value[key];
-    if (typeof item === 'function' || typeof item === 'symbol') continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${encode(item)}`;
-    first = false;
+    const tagged = toTagged(item);
+    if (tagged !== item) {
+      copy ??= { ...value };
+      copy[key] = tagged;
+    }
   }
-  return `${out}}`;
+  return copy ?? value;
 }
 
-function encodeSpecial(value: object): string | undefined {
+const NOT_SPECIAL: unique symbol = Symbol('not-special');
+
+function tagSpecial(value: object): unknown {
   if (value instanceof Date) {
     const time = value.getTime();
-    return `${OPEN}"date","v":${Number.isNaN(time) ? 'null' : `"${value.toISOString()}"`}}`;
+    return { [TAG]: 'date', v: Number.isNaN(time) ? null : value.toISOString() };
   }
   if (value instanceof Uint8Array) {
-    const tag = Buffer.isBuffer(value) ? 'buffer' : 'bytes';
     const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-    return `${OPEN}"${tag}","v":"${base64}"}`;
+    return { [TAG]: Buffer.isBuffer(value) ? 'buffer' : 'bytes', v: base64 };
   }
-  if (value instanceof Map) return `${OPEN}"map","v":${encodeArray([...value])}}`;
-  if (value instanceof Set) return `${OPEN}"set","v":${encodeArray([...value])}}`;
-  if (value instanceof String || value instanceof Number || value instanceof Boolean) return encode(value.valueOf());
+  if (value instanceof Map) return { [TAG]: 'map', v: tagArray([...value]) };
+  if (value instanceof Set) return { [TAG]: 'set', v: tagArray([...value]) };
+  if (value instanceof String || value instanceof Number || value instanceof Boolean) return toTagged(value.valueOf());
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return encode(toJSON.call(value, ''));
-  return undefined; // another class instance: its own enumerable fields, like JSON.stringify
+  if (typeof toJSON === 'function') return toTagged(toJSON.call(value, ''));
+  // Another class instance: its own enumerable fields, like JSON.stringify (copied, so no toJSON is called).
+  return NOT_SPECIAL;
 }
 
 let sawUndefined = false;

@@ -82,40 +82,38 @@ describe('a connection dropped during sendMany', () => {
     expect(await count()).toBe(N);
   });
 
-  it('Redis (CLIENT KILL of our own client): every attempt leaves all entries or none, never a part', async () => {
-    const N = 5_000;
-    const observed: string[] = [];
-    for (let round = 0; round < 4; round++) {
-      const name = `pwdlqkill${round}${process.pid}`;
-      const client = new Redis(REDIS_URL, {
-        connectionName: name,
-        maxRetriesPerRequest: 0,
-        autoResendUnfulfilledCommands: false,
-      });
-      client.on('error', () => undefined);
-      const id = await client.client('ID');
-      const dlq = createRedisDeadLetterQueue({
-        redis: client,
-        prefix: r.prefix,
-        name: `kill-${round}`,
-        chunkSize: 500,
-      });
-      await dlq.setup();
-      const outcome = dlq.sendMany(inputs(N)).then(
-        () => 'resolved',
-        () => 'rejected',
-      );
-      // Let the client start writing, then kill it from another connection.
-      await new Promise((resolve) => setTimeout(resolve, round * 5));
-      await r.redis.client('KILL', 'ID', String(id));
-      const result = await outcome;
-      const stored = await r.redis.hlen(`${r.prefix}{kill-${round}}:keys`);
-      observed.push(`${result}:${stored}`);
-      if (result === 'resolved') expect(stored).toBe(N);
-      else expect([0, N]).toContain(stored);
-      client.disconnect();
-    }
-    // At least one kill landed before EXEC finished (the call rejected).
-    expect(observed.some((o) => o.startsWith('rejected'))).toBe(true);
+  it('Redis (CLIENT KILL of our own client mid-MULTI): the batch rejects and nothing was written; the retry writes it once', async () => {
+    const N = 20_000;
+    const batch = inputs(N);
+    const client = new Redis(REDIS_URL, {
+      connectionName: `pwdlqkill${process.pid}`,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+    });
+    client.on('error', () => undefined); // the kill is expected
+    const id = String(await client.client('ID'));
+    const dlq = createRedisDeadLetterQueue({ redis: client, prefix: r.prefix, name: 'kill', chunkSize: 500 });
+    await dlq.setup();
+    const outcome = dlq.sendMany(batch).then(
+      () => 'resolved' as const,
+      (error: unknown) => error,
+    );
+    // Wait until the server holds part of our MULTI (CLIENT LIST shows queued commands), then kill the client.
+    await vi.waitFor(
+      async () => {
+        const info = String(await r.redis.client('LIST', 'ID', id));
+        expect(Number(/ multi=(-?\d+)/.exec(info)?.[1])).toBeGreaterThan(0);
+      },
+      { interval: 1, timeout: 20_000 },
+    );
+    await r.redis.client('KILL', 'ID', id);
+    const result = await outcome;
+    expect(result).toMatchObject({ code: 'PW_DLQ_WRITE_INTERRUPTED' });
+    expect(classify(result).kind).toBe('transient');
+    expect(await r.redis.hlen(`${r.prefix}{kill}:keys`)).toBe(0);
+    client.disconnect();
+    const retried = createRedisDeadLetterQueue({ redis: r.redis, prefix: r.prefix, name: 'kill' });
+    expect((await retried.sendMany(batch)).every((x) => x.created)).toBe(true);
+    expect(await r.redis.hlen(`${r.prefix}{kill}:keys`)).toBe(N);
   });
 });

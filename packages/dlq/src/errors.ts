@@ -23,6 +23,22 @@ export class DeadLetterStateError extends PipewrightError {
   }
 }
 
+/**
+ * The connection closed while a batch was in flight. The batch is atomic, so either all of it or none of it was
+ * written; sending it again is safe (idempotency keys), which is why this is `transient`.
+ */
+export class DeadLetterWriteInterruptedError extends PipewrightError {
+  readonly entries: number;
+  constructor(entries: number, cause: unknown) {
+    super(
+      'PW_DLQ_WRITE_INTERRUPTED',
+      `The connection closed while ${entries} dead letters were being written: all or none were stored; send them again`,
+      { kind: 'transient', cause },
+    );
+    this.entries = entries;
+  }
+}
+
 /** Counts of a batch that `processBatch` stopped or failed. */
 export interface BatchCounts {
   in: number;

@@ -1,6 +1,12 @@
 export { decodeValue, encodeValue } from './codec.ts';
 export type { BatchCounts } from './errors.ts';
-export { BatchAbortedError, DeadLetterNotFoundError, DeadLetterStateError, ErrorRateExceededError } from './errors.ts';
+export {
+  BatchAbortedError,
+  DeadLetterNotFoundError,
+  DeadLetterStateError,
+  DeadLetterWriteInterruptedError,
+  ErrorRateExceededError,
+} from './errors.ts';
 export type { DeadLetterQueueOptions } from './options.ts';
 export type { PostgresDeadLetterQueueOptions } from './postgres.ts';
 export { createPostgresDeadLetterQueue } from './postgres.ts';

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '@pipewright/core';
+import { DeadLetterWriteInterruptedError } from './errors.ts';
 import { dedupeStacks } from './internal/batch-encoding.ts';
 import { type CapturedRow, captureBatch } from './internal/capture.ts';
 import { statesOf } from './internal/pg-filter.ts';
@@ -97,10 +98,19 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
       for (let i = 0; i < chunk.length; i++) pushRow(args, chunk[i] as CapturedRow, rowHash[i] ?? '');
       argLists.push(args);
     }
-    const replies = (await runScriptsAtomically(this.#redis, SEND_SCRIPT, [this.#keys, this.#stream], argLists)) as (
-      | string
-      | number
-    )[][];
+    let replies: (string | number)[][];
+    try {
+      replies = (await runScriptsAtomically(this.#redis, SEND_SCRIPT, [this.#keys, this.#stream], argLists)) as (
+        | string
+        | number
+      )[][];
+    } catch (error) {
+      // ioredis reports a closed connection as an `AbortError`, which would read as a deliberate cancellation.
+      if ((error as Error)?.name === 'AbortError' && /connection/i.test((error as Error).message)) {
+        throw new DeadLetterWriteInterruptedError(inputs.length, error);
+      }
+      throw error;
+    }
     const flat = replies.flat();
     const seen = new Set<number>();
     return slots.map((slot) => {
@@ -290,7 +300,9 @@ function positiveInt(option: string, value: number | undefined, fallback: number
 }
 
 function pushRow(args: (string | number)[], r: CapturedRow, stack: string): void {
-  args.push(r.key, r.pipeline, r.step, r.runId ?? '', r.source ?? '', r.record, r.errorClass, r.errorCode ?? '');
+  const source = r.source === null ? '' : JSON.stringify(r.source);
+  args.push(r.key, r.pipeline, r.step, r.runId ?? '', source, JSON.stringify(r.record) ?? 'null', r.errorClass);
+  args.push(r.errorCode ?? '');
   args.push(r.errorMessage, stack, r.errorKind, r.errorReason, r.attempt, r.count);
   args.push(r.firstFailedAt, r.failedAt);
 }

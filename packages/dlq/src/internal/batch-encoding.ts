@@ -32,54 +32,41 @@ export function dedupeStacks(rows: readonly CapturedRow[]): {
   return { hashes, stacks, rowHash };
 }
 
-/** JSON-quotes a string, remembering the last one: pipeline, step, class, kind… repeat row after row. */
-function memoQuote(): (value: string) => string {
-  let lastRaw: string | undefined;
-  let lastQuoted = '';
-  return (value) => {
-    if (value !== lastRaw) {
-      lastRaw = value;
-      lastQuoted = JSON.stringify(value);
-    }
-    return lastQuoted;
-  };
-}
-
-function memoIso(): (ms: number) => string {
-  let lastMs = Number.NaN;
-  let lastIso = '';
-  return (ms) => {
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastIso = new Date(ms).toISOString();
-    }
-    return lastIso;
-  };
-}
-
 /**
- * The batch as ONE JSON document for `json_to_recordset`: the server parses it once, and the records (already
- * JSON) are embedded as values rather than escaped again inside a text array.
+ * The batch as ONE JSON document for `json_to_recordset`, written by one native `JSON.stringify`: the server
+ * parses it once, and the records are embedded as JSON values rather than escaped again inside a text array.
  */
 export function pgBatchDocument(rows: readonly CapturedRow[], stackHash: readonly (string | null)[]): string {
-  const pipeline = memoQuote();
-  const step = memoQuote();
-  const run = memoQuote();
-  const errorClass = memoQuote();
-  const code = memoQuote();
-  const kind = memoQuote();
-  const reason = memoQuote();
-  const [first, last] = [memoIso(), memoIso()];
-  const parts = new Array<string>(rows.length);
+  const isoCache = new Map<number, string>();
+  const iso = (ms: number): string => {
+    let text = isoCache.get(ms);
+    if (text === undefined) {
+      text = new Date(ms).toISOString();
+      isoCache.set(ms, text);
+    }
+    return text;
+  };
+  const doc = new Array<object>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i] as CapturedRow;
-    parts[i] =
-      `{"k":${JSON.stringify(r.key)},"p":${pipeline(r.pipeline)},"s":${step(r.step)},` +
-      `"r":${r.runId === null ? 'null' : run(r.runId)},"src":${r.source ?? 'null'},"rec":${r.record},` +
-      `"ec":${errorClass(r.errorClass)},"eco":${r.errorCode === null ? 'null' : code(r.errorCode)},` +
-      `"em":${JSON.stringify(r.errorMessage)},"sh":${stackHash[i] === null ? 'null' : `"${stackHash[i]}"`},"ek":${kind(r.errorKind)},` +
-      `"er":${reason(r.errorReason)},"a":${r.attempt},"c":${r.count},"ff":"${first(r.firstFailedAt)}",` +
-      `"lf":"${last(r.failedAt)}"}`;
+    doc[i] = {
+      k: r.key,
+      p: r.pipeline,
+      s: r.step,
+      r: r.runId,
+      src: r.source,
+      rec: r.record === undefined ? null : r.record,
+      ec: r.errorClass,
+      eco: r.errorCode,
+      em: r.errorMessage,
+      sh: stackHash[i],
+      ek: r.errorKind,
+      er: r.errorReason,
+      a: r.attempt,
+      c: r.count,
+      ff: iso(r.firstFailedAt),
+      lf: iso(r.failedAt),
+    };
   }
-  return `[${parts.join(',')}]`;
+  return JSON.stringify(doc);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Classifier, ensureError, InvalidOptionError } from '@pipewright/core';
-import { encodeValue } from '../codec.ts';
+import { toTagged } from '../codec.ts';
 import type { Redactor } from '../redact.ts';
 import type { DeadLetterInput } from '../types.ts';
 
@@ -10,8 +10,9 @@ export interface CapturedRow {
   pipeline: string;
   step: string;
   runId: string | null;
-  source: string | null;
-  record: string;
+  /** Tagged-JSON trees (`toTagged`): `JSON.stringify` gives the stored text, alone or inside a batch document. */
+  source: unknown;
+  record: unknown;
   errorClass: string;
   errorCode: string | null;
   errorMessage: string;
@@ -88,11 +89,11 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
   const { kind, reason } = context.classify(input.error);
   const errorClass = text(String(error.name || error.constructor?.name || 'Error'));
   const errorMessage = text(String(error.message));
-  const record = encodeValue(context.redact ? context.redact(input.record) : input.record);
-  const source = input.source === undefined ? null : encodeValue(input.source);
+  const record = toTagged(context.redact ? context.redact(input.record) : input.record);
+  const source = input.source === undefined || input.source === null ? null : toTagged(input.source);
   let key = input.idempotencyKey;
   if (key === undefined) {
-    const material = `${input.pipeline}${SEP}${step}${SEP}${source ?? record}`;
+    const material = `${input.pipeline}${SEP}${step}${SEP}${JSON.stringify(source ?? record) ?? 'null'}`;
     key = material.length > MAX_KEY_LENGTH ? `sha256:${createHash('sha256').update(material).digest('hex')}` : material;
   } else if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidOptionError(`inputs[${index}].idempotencyKey`, 'a non-empty string', key);
