@@ -39,7 +39,6 @@ describe('PostgreSQL backend', () => {
       'dl_migrated_claim',
       'dl_migrated_key',
       'dl_migrated_pkey',
-      'dl_migrated_review',
       'dl_migrated_run',
     ]);
     expect(createSqlClient(db.sql)).toBe(db.sql);

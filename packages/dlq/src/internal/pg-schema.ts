@@ -55,7 +55,7 @@ export function pgMigrations(table: string): Migration[] {
         );
         CREATE UNIQUE INDEX ${q('_key')} ON ${schema}.${q('')} (idempotency_key);
         CREATE INDEX ${q('_claim')} ON ${schema}.${q('')} (id) WHERE state IN ('pending', 'replaying');
-        CREATE INDEX ${q('_review')} ON ${schema}.${q('')} (state, pipeline, step, error_code);
+        -- One index serves the review (state first) and retention (state, age); each extra index costs every send.
         CREATE INDEX ${q('_age')} ON ${schema}.${q('')} (state, updated_at);
         CREATE INDEX ${q('_run')} ON ${schema}.${q('')} (run_id) WHERE run_id IS NOT NULL;
         CREATE TABLE ${schema}.${q('_audit')} (
