@@ -194,6 +194,19 @@ describe('merge', () => {
     expect(rerun).toMatchObject({ inserted: 0, updated: 0, unchanged: 12_000 });
   });
 
+  it('stages a large batch inside a caller transaction with an open cursor, or under repeatable read', async () => {
+    const table = await ordersTable('frozen');
+    const rows = Array.from({ length: 10_500 }, (_, i) => order(i + 1));
+    await merge(db.sql, table, rows.slice(0, 10));
+    const result = await db.sql.transaction(async (tx) => {
+      await tx.query('DECLARE open_cursor CURSOR FOR SELECT 1'); // COPY FREEZE is refused with a cursor open
+      return merge(db.sql, table, rows, { tx });
+    });
+    expect(result).toMatchObject({ inserted: 10_490, unchanged: 10 });
+    const again = await db.sql.transaction((tx) => merge(tx, table, rows), { isolation: 'repeatable read' });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 10_500 });
+  });
+
   it('commits with the caller: a rolled-back transaction leaves nothing', async () => {
     const table = await ordersTable('withtx');
     await expect(

@@ -67,6 +67,9 @@ const add = (a: Counts, b: Counts): Counts => ({
 const DIRECT_MIN_ROWS = 10_000;
 const PROBE_KEYS = 64;
 const WORK_MEM_MIN_ROWS = 50_000;
+const FREEZE_MIN_ROWS = 10_000;
+// invalid_transaction_state (prior activity, open cursors), object_not_in_prerequisite_state
+const FREEZE_REFUSED = new Set(['25000', '55000']);
 
 /**
  * Upserts `rows` by the table's business key in one transaction: stage (COPY or array parameters), then one
@@ -118,10 +121,11 @@ export async function merge<Row extends object>(
         const stats = detect ? copyStats() : undefined;
         let loaded: number;
         try {
-          loaded = await loadRows(step, stage, batch, part, layout, stats);
+          loaded = await loadRows(step, stage, batch, part, layout, stats, freeze);
         } catch (error) {
           // De-duplicate before splitting on a bad record, so a duplicate pair is never torn apart.
           if (stats?.duplicateKeys) throw new DuplicateKeys();
+          if (freeze && FREEZE_REFUSED.has((error as { code?: string }).code ?? '')) throw new FreezeRefused();
           throw error;
         }
         if (stats?.duplicateKeys) throw new DuplicateKeys();
@@ -150,18 +154,28 @@ export async function merge<Row extends object>(
   };
 
   let superseded = 0;
+  let freeze = false;
   const counts = await atomically(sql, options.tx, async (tx) => {
     if (rows.length === 0) return ZERO;
+    freeze = tx.capabilities.copy && rows.length >= FREEZE_MIN_ROWS && (await readCommitted(tx));
     // Optimistic: most batches have unique keys, noticed while streaming; only a batch with duplicates pays for
     // a de-duplication pass and a second staging.
-    try {
-      return await tx.transaction((attempt) => write(attempt, identity(rows.length), true));
-    } catch (error) {
-      if (!(error instanceof DuplicateKeys)) throw error;
+    let order = identity(rows.length);
+    let detect = true;
+    for (;;) {
+      try {
+        return await tx.transaction((attempt) => write(attempt, order, detect));
+      } catch (error) {
+        if (error instanceof FreezeRefused) {
+          freeze = false; // e.g. a cursor is open in the caller's transaction
+        } else if (error instanceof DuplicateKeys) {
+          const deduplicated = deduplicate(batch, table.key, version);
+          superseded = deduplicated.superseded;
+          order = deduplicated.order;
+          detect = false;
+        } else throw error;
+      }
     }
-    const deduplicated = deduplicate(batch, table.key, version);
-    superseded = deduplicated.superseded;
-    return write(tx, deduplicated.order, false);
   });
   if (batch.failures.length > 0) await options.onRejected?.(batch.failures);
   return { ...counts, superseded, rejected: batch.failures };
@@ -169,6 +183,15 @@ export async function merge<Row extends object>(
 
 /** Two records of the batch share a key: de-duplicate, then write again. */
 class DuplicateKeys extends Error {}
+
+/** The server refused COPY FREEZE (prior activity in the caller's transaction): write again without it. */
+class FreezeRefused extends Error {}
+
+/** COPY FREEZE is refused under a transaction snapshot (repeatable read, serializable). */
+async function readCommitted(tx: SqlClient): Promise<boolean> {
+  const { rows } = await tx.query<{ level: string }>(`SELECT current_setting('transaction_isolation') AS level`);
+  return rows[0]?.level === 'read committed';
+}
 
 function identity(length: number): Uint32Array {
   const order = new Uint32Array(length);

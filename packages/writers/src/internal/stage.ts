@@ -60,14 +60,14 @@ export async function loadRows<Row>(
   order: Uint32Array,
   layout: StageLayout,
   stats?: CopyStats,
+  freeze = false,
 ): Promise<number> {
   const { columns } = layout;
   const names = columns.map((c) => c.sql).join(', ');
   if (tx.capabilities.copy) {
-    return tx.copyFrom(
-      `COPY ${relation} (${names}) FROM STDIN`,
-      copyText(batch, order, columns, layout.encode, stats, layout.keyOf),
-    );
+    // FREEZE (only for a table created in this subtransaction): its rows need no hint bits set on first read.
+    const copy = `COPY ${relation} (${names}) FROM STDIN${freeze ? ' WITH (FREEZE)' : ''}`;
+    return tx.copyFrom(copy, copyText(batch, order, columns, layout.encode, stats, layout.keyOf));
   }
   const params = columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
   const aliases = columns.map((_, i) => `c${i}`).join(', ');
