@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '@pipewright/core';
+import { decodeValue } from './codec.ts';
 import { DeadLetterWriteInterruptedError } from './errors.ts';
 import { dedupeStacks } from './internal/batch-encoding.ts';
 import { type CapturedRow, captureBatch } from './internal/capture.ts';
@@ -14,7 +15,7 @@ import {
   TRANSITION_SCRIPT,
 } from './internal/redis-scripts.ts';
 import { type ClaimBackend, type ClaimRequest, type CompleteRequest, outcomeOf } from './internal/redrive-loop.ts';
-import { creationEvent, type RawEntry, toEntry } from './internal/rows.ts';
+import { creationEvent, entryOf, type RawEntry } from './internal/rows.ts';
 import { assertName, type DeadLetterQueueOptions } from './options.ts';
 import type {
   AuditEvent,
@@ -124,8 +125,7 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
     if (!ID_PATTERN.test(String(id))) return undefined;
     const hash = await this.#redis.hgetall(`${this.#base}e:${id}`);
     if (!hash.state) return undefined;
-    const stack = hash.stack_hash ? await this.#redis.hget(`${this.#base}stacks`, hash.stack_hash) : null;
-    return toEntry<T>({ ...(hash as unknown as RawEntry), id, error_stack: stack });
+    return fromHash<T>(id, hash, await this.#stacks([hash]));
   }
 
   async history(id: string): Promise<AuditEvent[]> {
@@ -167,12 +167,7 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
       const stacks = await this.#stacks(hashes);
       const page: DeadLetterEntry[] = [];
       hashes.forEach((h, index) => {
-        const raw = {
-          ...(h as unknown as RawEntry),
-          id: ids[index] as string,
-          error_stack: stacks.get(h.stack_hash ?? '') ?? null,
-        };
-        if (h.state) page.push(toEntry(raw));
+        if (h.state) page.push(fromHash(ids[index] as string, h, stacks));
       });
       yield page;
     } while (cursor !== '0');
@@ -180,7 +175,7 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
 
   /** The stack texts of a page of entries, one HMGET for the distinct hashes. */
   async #stacks(entries: readonly Record<string, string>[]): Promise<Map<string, string>> {
-    const wanted = [...new Set(entries.map((e) => e.stack_hash).filter((h): h is string => Boolean(h)))];
+    const wanted = [...new Set(entries.map((e) => stackHashOf(e.data)).filter((h): h is string => Boolean(h)))];
     const found = new Map<string, string>();
     if (wanted.length === 0) return found;
     const texts = await this.#redis.hmget(`${this.#base}stacks`, ...wanted);
@@ -293,6 +288,11 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
   }
 }
 
+/** The stack hash at the head of a `data` blob, read without decoding the record. */
+function stackHashOf(data: string | undefined): string | undefined {
+  return data ? /^\["([A-Za-z0-9_-]+)"/.exec(data)?.[1] : undefined;
+}
+
 function positiveInt(option: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(option, 'a positive integer', value);
@@ -300,11 +300,40 @@ function positiveInt(option: string, value: number | undefined, fallback: number
 }
 
 function pushRow(args: (string | number)[], r: CapturedRow, stack: string): void {
-  const source = r.source === null ? '' : JSON.stringify(r.source);
-  args.push(r.key, r.pipeline, r.step, r.runId ?? '', source, JSON.stringify(r.record) ?? 'null', r.errorClass);
-  args.push(r.errorCode ?? '');
-  args.push(r.errorMessage, stack, r.errorKind, r.errorReason, r.attempt, r.count);
-  args.push(r.firstFailedAt, r.failedAt);
+  // One native stringify per entry; the record travels as a JSON value inside the blob, never escaped twice.
+  const data = JSON.stringify([
+    stack,
+    r.source,
+    r.record ?? null,
+    r.errorClass,
+    r.errorMessage,
+    r.errorKind,
+    r.errorReason,
+    r.attempt,
+  ]);
+  args.push(r.key, r.pipeline, r.step, r.runId ?? '', r.errorCode ?? '', data, r.count, r.firstFailedAt, r.failedAt);
+}
+
+/** An entry from its hash: the `data` blob holds [stack hash, source, record, class, message, kind, reason, attempt]. */
+function fromHash<T>(id: string, h: Record<string, string>, stacks: ReadonlyMap<string, string>): DeadLetterEntry<T> {
+  const [stackHash, source, record, errorClass, message, kind, reason, attempt] = decodeValue<
+    [string, Record<string, unknown> | null, T, string, string, string, string, number]
+  >(h.data as string);
+  const raw = h as unknown as RawEntry;
+  return entryOf<T>(
+    {
+      ...raw,
+      id,
+      error_class: errorClass,
+      error_message: message,
+      error_stack: stacks.get(stackHash) ?? null,
+      error_kind: kind,
+      error_reason: reason,
+      attempt,
+    },
+    record,
+    source,
+  );
 }
 
 /**

@@ -21,8 +21,9 @@ end
 `;
 
 /**
- * KEYS: keys hash, stream. ARGV: base, now, S, S pairs (stack hash, stack text), then 16 fields per entry (field
- * 10 is its stack hash, '' for none). Stacks are stored once in `stacks`. Returns [id, created, …].
+ * KEYS: keys hash, stream. ARGV: base, now, S, S pairs (stack hash, stack text), then 9 fields per entry: key,
+ * pipeline, step, run id, error code, data (JSON of the captured record and error), count, first, last failure.
+ * Fields a claim filters on stay separate; the rest travels and rests as one `data` blob. Returns [id, created, …].
  */
 export const SEND_SCRIPT: string = `${AUDIT}
 local base, now, nstacks = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -30,20 +31,18 @@ for j = 4, 3 + 2 * nstacks, 2 do
   redis.call('HSETNX', base .. 'stacks', ARGV[j], ARGV[j + 1])
 end
 local out = {}
-for i = 4 + 2 * nstacks, #ARGV, 16 do
+for i = 4 + 2 * nstacks, #ARGV, 9 do
   local key = ARGV[i]
   local id = redis.call('HGET', KEYS[1], key)
   local ek = id and (base .. 'e:' .. id)
   if id and redis.call('EXISTS', ek) == 1 then
     local cur = redis.call('HMGET', ek, 'state', 'first_failed_at', 'last_failed_at')
-    local first, last = ARGV[i + 14], ARGV[i + 15]
+    local first, last = ARGV[i + 7], ARGV[i + 8]
     if tonumber(cur[2]) < tonumber(first) then first = cur[2] end
     if tonumber(cur[3]) > tonumber(last) then last = cur[3] end
-    redis.call('HINCRBY', ek, 'failure_count', ARGV[i + 13])
-    redis.call('HSET', ek, 'run_id', ARGV[i + 3], 'source', ARGV[i + 4], 'record', ARGV[i + 5],
-      'error_class', ARGV[i + 6], 'error_code', ARGV[i + 7], 'error_message', ARGV[i + 8],
-      'stack_hash', ARGV[i + 9], 'error_kind', ARGV[i + 10], 'error_reason', ARGV[i + 11],
-      'attempt', ARGV[i + 12], 'first_failed_at', first, 'last_failed_at', last, 'updated_at', now)
+    redis.call('HINCRBY', ek, 'failure_count', ARGV[i + 6])
+    redis.call('HSET', ek, 'run_id', ARGV[i + 3], 'error_code', ARGV[i + 4], 'data', ARGV[i + 5],
+      'first_failed_at', first, 'last_failed_at', last, 'updated_at', now)
     if cur[1] == 'resolved' or cur[1] == 'discarded' then
       local msg = redis.call('XADD', KEYS[2], '*', 'e', id)
       redis.call('HSET', ek, 'state', 'pending', 'msg', msg)
@@ -54,12 +53,9 @@ for i = 4 + 2 * nstacks, #ARGV, 16 do
   else
     id = redis.call('XADD', KEYS[2], '*', 'e', '')
     redis.call('HSET', base .. 'e:' .. id, 'state', 'pending', 'idempotency_key', key,
-      'pipeline', ARGV[i + 1], 'step', ARGV[i + 2], 'run_id', ARGV[i + 3], 'source', ARGV[i + 4],
-      'record', ARGV[i + 5], 'error_class', ARGV[i + 6], 'error_code', ARGV[i + 7],
-      'error_message', ARGV[i + 8], 'stack_hash', ARGV[i + 9], 'error_kind', ARGV[i + 10],
-      'error_reason', ARGV[i + 11], 'attempt', ARGV[i + 12], 'failure_count', ARGV[i + 13],
-      'redrive_count', 0, 'first_failed_at', ARGV[i + 14], 'last_failed_at', ARGV[i + 15],
-      'updated_at', now, 'msg', id)
+      'pipeline', ARGV[i + 1], 'step', ARGV[i + 2], 'run_id', ARGV[i + 3], 'error_code', ARGV[i + 4],
+      'data', ARGV[i + 5], 'failure_count', ARGV[i + 6], 'redrive_count', 0, 'first_failed_at', ARGV[i + 7],
+      'last_failed_at', ARGV[i + 8], 'updated_at', now, 'msg', id)
     redis.call('HSET', KEYS[1], key, id)
     out[#out + 1] = id
     out[#out + 1] = 1

@@ -33,6 +33,16 @@ function toDate(value: Date | number | string): Date {
 }
 
 export function toEntry<T>(row: RawEntry): DeadLetterEntry<T> {
+  const source = row.source ? decodeValue<Record<string, unknown>>(row.source) : null;
+  return entryOf(row, decodeValue<T>(row.record), source);
+}
+
+/** Builds the entry from a row whose record and source are already decoded. */
+export function entryOf<T>(
+  row: Omit<RawEntry, 'record' | 'source'>,
+  record: T,
+  source: Record<string, unknown> | null,
+): DeadLetterEntry<T> {
   return {
     id: row.id,
     state: row.state as DeadLetterState,
@@ -40,8 +50,8 @@ export function toEntry<T>(row: RawEntry): DeadLetterEntry<T> {
     pipeline: row.pipeline,
     step: row.step,
     runId: row.run_id || null,
-    source: row.source ? decodeValue<Record<string, unknown>>(row.source) : null,
-    record: decodeValue<T>(row.record),
+    source,
+    record,
     error: {
       class: row.error_class,
       code: row.error_code || null,
