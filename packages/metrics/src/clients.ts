@@ -64,7 +64,7 @@ export interface OtelTracerLike {
 
 /** The `@opentelemetry/api` module: `import * as api from '@opentelemetry/api'`. */
 export interface OtelApiLike {
-  metrics: { getMeter(name: string, version?: string): OtelMeterLike };
+  metrics: { getMeter(name: string, version?: string): OtelMeterLike; getMeterProvider(): object };
   trace: {
     getTracer(name: string, version?: string): OtelTracerLike;
     // biome-ignore lint/suspicious/noExplicitAny: the real signature takes the API's own Span class.

@@ -8,6 +8,7 @@ import {
 } from '@pipewright/core';
 import { countOf } from './adapters.ts';
 import { INSTRUMENTS } from './catalogue.ts';
+import type { OtelApiLike, OtelMeterLike } from './clients.ts';
 import { type Backend, combineHandles, type Handle } from './internal/backend.ts';
 import { type MetricsCore, stepHandles } from './internal/core.ts';
 import { type MetricSnapshot, renderExposition } from './internal/exposition.ts';
@@ -22,6 +23,21 @@ import { deleteFromGateway, pushgatewayGroupUrl, pushToGateway } from './pushgat
 import { type RunResult, type RunScope, type StartRunOptions, startRun } from './run.ts';
 import type { PipelineMetrics, PipelineMetricsOptions, RecordCounts } from './types.ts';
 import { VERSION } from './version.ts';
+
+/**
+ * The global meter, with a warning when no SDK is behind it: either none was started yet, or it registered with
+ * another, incompatible copy of @opentelemetry/api — the classic silent no-op.
+ */
+function globalMeter(api: OtelApiLike, logger: Logger): OtelMeterLike {
+  if (api.metrics.getMeterProvider()?.constructor?.name === 'NoopMeterProvider') {
+    logger.warn(
+      {},
+      'pipewright metrics: no OpenTelemetry MeterProvider is registered with this @opentelemetry/api (start the SDK ' +
+        'first, and keep a single copy of @opentelemetry/api); OpenTelemetry metrics are dropped',
+    );
+  }
+  return api.metrics.getMeter('@pipewright/metrics', VERSION);
+}
 
 /** Creates the metrics of one pipeline. Cheap; create one per pipeline and keep it. */
 export function createPipelineMetrics(options: PipelineMetricsOptions): PipelineMetrics {
@@ -44,7 +60,7 @@ export function createPipelineMetrics(options: PipelineMetricsOptions): Pipeline
   const registry = prometheus?.registry ?? prometheus?.client?.register;
   const backends: Backend[] = [];
   if (registry) backends.push(prometheusBackend(registry));
-  if (otel) backends.push(otelBackend(otel.meter ?? otel.api.metrics.getMeter('@pipewright/metrics', VERSION)));
+  if (otel) backends.push(otelBackend(() => otel.meter ?? globalMeter(otel.api, logger)));
   const core: MetricsCore = {
     pipeline,
     backends,

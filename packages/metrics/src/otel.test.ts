@@ -16,6 +16,7 @@ import * as promClient from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePrometheusSamples, sampleValue } from '../../../test/helpers/prometheus-text.ts';
 import { INSTRUMENT_LIST, STEP_DURATION_BUCKETS } from './catalogue.ts';
+import { createJsonLogger } from './logging/json-logger.ts';
 import { createPipelineMetrics } from './metrics.ts';
 
 function otelSdk() {
@@ -177,12 +178,26 @@ describe('OpenTelemetry', () => {
     expect(error.message).toContain('hunter2'); // the error the caller gets is untouched
   });
 
-  it('uses the global meter provider through the API when no meter is given', async () => {
+  it('uses the global meter provider, resolved at the first measurement, so the SDK may start later', async () => {
+    const warnings: string[] = [];
+    const logger = createJsonLogger({ write: (line) => warnings.push(line), level: 'warn' });
+    const metrics = createPipelineMetrics({ pipeline: 'global', otel: { api }, logger });
     const sdk = otelSdk();
-    api.metrics.setGlobalMeterProvider(sdk.meterProvider);
-    const metrics = createPipelineMetrics({ pipeline: 'global', otel: { api } });
+    api.metrics.setGlobalMeterProvider(sdk.meterProvider); // after createPipelineMetrics, as in many apps
     metrics.record('s', { out: 3 });
     expect(pointValue((await sdk.points('pipewright_records_out')).points, { pipeline: 'global' })).toBe(3);
+    expect(warnings).toEqual([]);
+  });
+
+  it('warns once when no MeterProvider is registered with the API it was given (the silent no-op)', () => {
+    const warnings: string[] = [];
+    const logger = createJsonLogger({ write: (line) => warnings.push(line), level: 'warn' });
+    const metrics = createPipelineMetrics({ pipeline: 'nowhere', otel: { api }, logger });
+    metrics.record('a', { in: 1 });
+    metrics.record('b', { in: 1 });
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0] as string)).toMatchObject({ level: 40, pipeline: 'nowhere' });
+    expect(warnings[0]).toContain('no OpenTelemetry MeterProvider is registered');
   });
 
   it('feeds prom-client and OpenTelemetry at once from one call', async () => {

@@ -4,12 +4,18 @@ import type { Backend, Handle } from './backend.ts';
 
 type Recorder = (value: number, attributes?: OtelAttributes) => void;
 
-/** Same instruments through an OpenTelemetry meter: counters, explicit-bucket histograms, synchronous gauges. */
-export function otelBackend(meter: OtelMeterLike): Backend {
+/**
+ * Same instruments through an OpenTelemetry meter: counters, explicit-bucket histograms, synchronous gauges. The
+ * meter is resolved at the first measurement, not at construction: a global meter taken before the SDK starts
+ * would stay a no-op forever (the metrics API has no proxy meter).
+ */
+export function otelBackend(getMeter: () => OtelMeterLike): Backend {
   const instruments = new Map<string, Recorder>();
+  let meter: OtelMeterLike | undefined;
   const instrument = (definition: InstrumentDefinition): Recorder => {
     let recorder = instruments.get(definition.otelName);
     if (recorder) return recorder;
+    meter ??= getMeter();
     const options = { description: definition.help, unit: definition.unit };
     if (definition.type === 'counter') {
       const counter = meter.createCounter(definition.otelName, options);
@@ -29,9 +35,12 @@ export function otelBackend(meter: OtelMeterLike): Backend {
   };
   return {
     handle(definition, labels): Handle {
-      const record = instrument(definition);
       const attributes: OtelAttributes = { ...labels };
-      return (value) => record(value, attributes);
+      let record: Recorder | undefined; // created at the first value, see above
+      return (value) => {
+        record ??= instrument(definition);
+        record(value, attributes);
+      };
     },
   };
 }
