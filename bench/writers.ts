@@ -1,5 +1,6 @@
 // `npm run bench -- writers`: idempotent writers versus raw COPY (the limit) and naive multi-row INSERTs, with
-// the WAL bytes and dead tuples each case leaves behind. BENCH_SCALE rows (default 1,000,000).
+// the WAL bytes (server-wide LSN difference: includes other sessions' WAL on a shared server), dead tuples and
+// rows written (per-table statistics) each case leaves behind. BENCH_SCALE rows (default 1,000,000).
 import { createSqlClient, quoteIdentifier } from '@pipewright/core';
 import { appendDedup, createTable, defineTable, merge, replacePartition } from '@pipewright/writers';
 import pg from 'pg';
@@ -70,18 +71,21 @@ async function naiveInsert(rows: readonly StandardRecord[]): Promise<number> {
 interface Cost {
   wal_bytes: number;
   dead_tuples: number;
+  rows_written: number;
 }
 const costs = new Map<string, Cost[]>();
 
-async function counters(relation: string): Promise<{ lsn: string; dead: number }> {
+async function counters(relation: string): Promise<{ lsn: string; dead: number; written: number }> {
   await sql.query('SELECT pg_stat_force_next_flush()');
   await meter.query('SELECT pg_stat_clear_snapshot()');
   const { rows } = await meter.query(
     `SELECT pg_current_wal_lsn()::text AS lsn,
-            coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = $1::regclass), 0)::bigint AS dead`,
+            coalesce(s.n_dead_tup, 0)::bigint AS dead,
+            coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0)::bigint AS written
+     FROM (SELECT 1) one LEFT JOIN pg_stat_user_tables s ON s.relid = $1::regclass`,
     [`${q}.${quoteIdentifier(relation)}`],
   );
-  return { lsn: rows[0].lsn, dead: Number(rows[0].dead) };
+  return { lsn: rows[0].lsn, dead: Number(rows[0].dead), written: Number(rows[0].written) };
 }
 
 /** Wraps a case to record the WAL it wrote and the dead tuples it left in `relation`. */
@@ -95,7 +99,11 @@ function measured(name: string, relation: string, run: () => Promise<number>, be
       const end = await counters(relation);
       const { rows } = await meter.query('SELECT pg_wal_lsn_diff($1, $2)::bigint AS bytes', [end.lsn, start.lsn]);
       const list = costs.get(name) ?? [];
-      list.push({ wal_bytes: Number(rows[0].bytes), dead_tuples: end.dead - start.dead });
+      list.push({
+        wal_bytes: Number(rows[0].bytes),
+        dead_tuples: end.dead - start.dead,
+        rows_written: end.written - start.written,
+      });
       costs.set(name, list);
       return ops;
     },
@@ -164,6 +172,7 @@ try {
     if (result === undefined) continue;
     result.wal_bytes = counted.reduce((s, c) => s + c.wal_bytes, 0) / counted.length;
     result.dead_tuples = counted.reduce((s, c) => s + c.dead_tuples, 0) / counted.length;
+    result.rows_written = counted.reduce((s, c) => s + c.rows_written, 0) / counted.length;
   }
   const perS = (name: string) => results[name]?.per_s ?? Number.NaN;
   const { rows } = await meter.query('SHOW server_version');
