@@ -171,6 +171,20 @@ const stepCases = await interleave(
   runs,
 );
 
+// Medians of long rounds absorb preemptions on this shared machine; the best of many short rounds shows the cost
+// when the process has a core to itself. Both are reported.
+async function bestOf(rounds: number, calls: number, run: () => Promise<unknown>): Promise<number> {
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < rounds; round++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) await run();
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / calls);
+  }
+  return best;
+}
+const bestBare = await bestOf(40, 20_000, step);
+const bestTimed = await bestOf(40, 20_000, () => metrics.time('load', step));
+
 const ns = (name: string, cases: typeof recordCases) => cases[name]!.ns_per_op!;
 const pipewrightNs = ns('pipewright_record_per_batch', instrumentationCases);
 const promNs = ns('prom_client_inc_per_record', instrumentationCases);
@@ -189,6 +203,7 @@ report({
     end_to_end_pipewright_vs_uninstrumented: ns('work_with_pipewright', recordCases) / ns('work_only', recordCases),
     end_to_end_prom_client_vs_uninstrumented: ns('work_with_prom_client', recordCases) / ns('work_only', recordCases),
     step_overhead_ns: stepNs,
+    step_overhead_best_of_40_ns: bestTimed - bestBare,
     step_overhead_with_otel_api_ns: ns('time_step_with_otel_api', stepCases) - ns('await_step', stepCases),
   },
 });
