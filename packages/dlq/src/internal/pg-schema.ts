@@ -29,8 +29,9 @@ export function pgMigrations(table: string): Migration[] {
       sql: (schema) => `
         CREATE TABLE ${schema}.${q('')} (
           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-          idempotency_key text NOT NULL,
-          state text NOT NULL DEFAULT 'pending'
+          -- "C" collation: index comparisons are plain byte compares, whatever the database's locale.
+          idempotency_key text COLLATE "C" NOT NULL,
+          state text COLLATE "C" NOT NULL DEFAULT 'pending'
             CHECK (state IN ('pending', 'replaying', 'resolved', 'discarded', 'parked')),
           pipeline text NOT NULL,
           step text NOT NULL DEFAULT '',
