@@ -5,6 +5,7 @@
 import { printTable, type ScenarioResult, writeResults } from './lib/report.ts';
 import { startPrivatePostgres } from './lib/servers.ts';
 import { crashScenario } from './scenarios/crash.ts';
+import { runnersScenario } from './scenarios/runners.ts';
 
 const seed = Number(process.env.RELIABILITY_SEED ?? 20261121);
 const kills = Number(process.env.RELIABILITY_KILLS ?? 1000);
@@ -27,6 +28,11 @@ try {
       await crashScenario({ mode: 'redis', kills: Math.floor(kills * 0.4), seed: seed + 1, pgUrl: server?.url, log }),
     );
     log(`crash_redis done`);
+  }
+  for (const lock of ['pipeline', 'watermark'] as const) {
+    if (!wanted(`runners_${lock}`)) continue;
+    results.push(await runnersScenario({ lock, races: 10, pauses: 5, seed: seed + 2, pgUrl: server?.url }));
+    log(`runners_${lock} done`);
   }
 } finally {
   await server?.stop();

@@ -59,9 +59,10 @@ export function setupSql(schema: string): string {
     CREATE TABLE ${s}.malformed (id bigint PRIMARY KEY);
     CREATE TABLE ${s}.tgt (id bigint PRIMARY KEY, version int NOT NULL, updated_at timestamptz,
       amount numeric(18,2), status text, note text);
-    CREATE TABLE ${s}.apply_log (id bigint NOT NULL, version int NOT NULL);
+    CREATE TABLE ${s}.apply_log (id bigint NOT NULL, version int NOT NULL, app text);
     CREATE FUNCTION ${s}.log_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN INSERT INTO ${s}.apply_log VALUES (NEW.id, NEW.version); RETURN NEW; END $$;
+      BEGIN INSERT INTO ${s}.apply_log VALUES (NEW.id, NEW.version, current_setting('application_name'));
+      RETURN NEW; END $$;
     CREATE TRIGGER log_apply AFTER INSERT OR UPDATE ON ${s}.tgt FOR EACH ROW EXECUTE FUNCTION ${s}.log_apply();`;
 }
 
