@@ -184,14 +184,15 @@ describe('merge', () => {
   it('a large first load with duplicate keys and a bad row still loads once per key (direct path falls back)', async () => {
     const table = await ordersTable('bigfirst');
     const rows = Array.from({ length: 12_000 }, (_, i) => order(i + 1));
+    rows[0] = { ...order(1), id: null as never }; // a refused key inside the sampled keys
     rows.push({ ...order(5, 9, 'later duplicate') }, { ...order(12_001), updated_at: '2026-13-01' as unknown as Date });
     const result = await merge(db.sql, table, rows, { version: 'updated_at' });
-    expect(result).toMatchObject({ inserted: 12_000, updated: 0, superseded: 1 });
-    expect(result.rejected).toMatchObject([{ index: 12_001 }]);
+    expect(result).toMatchObject({ inserted: 11_999, updated: 0, superseded: 1 });
+    expect(result.rejected).toMatchObject([{ index: 0, column: 'id' }, { index: 12_001 }]);
     const { rows: five } = await db.sql.query(`SELECT status FROM ${db.qschema}.bigfirst WHERE id = 5`);
     expect(five).toEqual([{ status: 'later duplicate' }]);
-    const rerun = await merge(db.sql, table, rows.slice(0, 12_000), { version: 'updated_at' });
-    expect(rerun).toMatchObject({ inserted: 0, updated: 0, unchanged: 12_000 });
+    const rerun = await merge(db.sql, table, rows.slice(1, 12_000), { version: 'updated_at' });
+    expect(rerun).toMatchObject({ inserted: 0, updated: 0, unchanged: 11_999 });
   });
 
   it('stages a large batch inside a caller transaction with an open cursor, or under repeatable read', async () => {

@@ -2,6 +2,7 @@ import { InvalidOptionError, type SqlClient } from '@pipewright/core';
 import { Batch, copyStats, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
 import { deduplicate } from './internal/dedupe.ts';
 import { applyStatement, type DeleteOption, deletePlan } from './internal/merge-sql.ts';
+import { Rejection } from './internal/reject.ts';
 import { isRecordFailure, splitOnRecordFailure } from './internal/split.ts';
 import { lockTable } from './internal/sql.ts';
 import { createStage, loadRows, type StageLayout, stageLayout } from './internal/stage.ts';
@@ -234,8 +235,15 @@ async function anyKeyExists<Row>(
   const arrays: string[][] = table.key.map(() => []);
   for (let i = 0; i < order.length; i += step) {
     const row = batch.rows[order[i] as number] as Record<string, unknown>;
-    table.key.forEach((column, c) => {
-      (arrays[c] as string[]).push(column.codec.encode(row[column.name]));
+    let texts: string[];
+    try {
+      texts = table.key.map((column) => column.codec.encode(row[column.name]));
+    } catch (error) {
+      if (error instanceof Rejection) continue; // refused (and reported) when the rows are encoded
+      throw error;
+    }
+    texts.forEach((text, c) => {
+      (arrays[c] as string[]).push(text);
     });
   }
   const params = table.key.map((_, i) => `$${i + 1}::text[]`).join(', ');
