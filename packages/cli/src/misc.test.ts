@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeClock } from '@pipewright/core';
 import { createPostgresDeadLetterQueue } from '@pipewright/dlq';
 import { LineageGraph, toDot, toMermaid } from '@pipewright/lineage';
 import { buildReport } from '@pipewright/quality';
@@ -62,6 +63,15 @@ describe('lineage graph', () => {
     expect(dot.code).toBe(0);
     expect(await readFile(out, 'utf8')).toBe(toDot(graph(), { columns: false }).replace(/\n?$/, '\n'));
     expect(dot.err).toContain('Wrote 2 job(s), 4 dataset(s)');
+    const asJson = JSON.parse((await cli(['lineage', 'graph', '--file', file, '--json'])).out) as {
+      jobs: { name: string; inputs: { name: string }[] }[];
+      sources: { name: string }[];
+    };
+    expect(asJson.jobs.map((j) => [j.name, j.inputs.map((d) => d.name)])).toEqual([
+      ['extract', ['src.orders']],
+      ['load', ['stage.orders', 'src.customers']],
+    ]);
+    expect(asJson.sources.map((d) => d.name)).toEqual(['src.orders', 'src.customers']);
   });
 
   it('refuses a bad format and a missing file', async () => {
@@ -133,7 +143,9 @@ describe('doctor', () => {
     await dlq.redriveOne(id, () => {
       throw new Error('poison');
     });
-    const parked = await cli(['doctor', '--schema', db.schema]);
+    await pgStateStore(db.sql, { schema: db.schema }).acquire('orders', { owner: 'dead-host:1', ttlMs: 1000 });
+    const parked = await cli(['doctor', '--schema', db.schema], { clock: new FakeClock(Date.now() + 3_600_000) });
+    expect(parked.out).toMatch(/leases\s+warn\s+1 expired but never released: orders \(dead-host:1, 59m \d+s ago\)/);
     expect(parked.code).toBe(1);
     expect(parked.out).toMatch(/dead letters\s+FAIL\s+1 parked/);
     expect(parked.out).toContain('To fix:');

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { FakeClock } from '@pipewright/core';
 import { createLeaseStore, createRunAudit } from '@pipewright/pipeline';
-import { pgStateStore } from '@pipewright/watermark';
+import { pgStateStore, redisStateStore } from '@pipewright/watermark';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CapturedRun, type CaptureOptions, captureIo } from '../../../test/helpers/cli-io.ts';
-import { PG_URL } from '../../../test/helpers/env.ts';
+import { PG_URL, REDIS_URL } from '../../../test/helpers/env.ts';
+import { useTestRedis } from '../../../test/helpers/redis.ts';
 import { useTestDatabase } from '../../../test/helpers/sql.ts';
 import { main } from './main.ts';
 
@@ -192,5 +193,36 @@ describe('state and runs', () => {
     const never = await cli(['runs', 'last-success', 'nightly', '--json']);
     expect(never.code).toBe(1);
     expect(JSON.parse(never.out)).toEqual({ pipeline: 'nightly', lastSuccess: null, lastFinished: null });
+  });
+});
+
+describe('state in Redis', () => {
+  const redis = useTestRedis();
+
+  it('lists keys, rewinds with a reason and shows leases of a Redis state store', async () => {
+    const prefix = `${redis.prefix}wm:`;
+    const store = redisStateStore(redis.redis, { prefix });
+    await store.commit('events', { id: 10 });
+    await store.commit('events#1', { id: 20 });
+    await store.acquire('events#1', { owner: 'worker-9', ttlMs: 60_000 });
+    const base = ['--backend', 'redis', '--state-prefix', prefix];
+    const env = { REDIS_URL };
+    const shown = await cli(['state', 'show', ...base, '--json'], { env });
+    expect(shown.code).toBe(0);
+    expect((JSON.parse(shown.out) as { key: string; position: unknown }[]).map((r) => [r.key, r.position])).toEqual([
+      ['events', { id: 10 }],
+      ['events#1', { id: 20 }],
+    ]);
+    const rewound = await cli(
+      ['state', 'rewind', 'events', '--to', '{"id":5}', '--reason', 'replay', '--yes', ...base],
+      { env },
+    );
+    expect(rewound.code).toBe(0);
+    expect((await store.get('events'))?.position).toEqual({ id: 5 });
+    expect((await store.audit('events')).at(-1)).toMatchObject({ reason: 'replay', before: { id: 10 } });
+    const leases = await cli(['state', 'leases', ...base], { env });
+    expect(leases.code).toBe(0);
+    expect(leases.out).toMatch(/state\s+events#1\s+worker-9/);
+    expect(leases.out).not.toMatch(/pipeline\s/);
   });
 });

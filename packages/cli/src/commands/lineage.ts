@@ -3,6 +3,7 @@ import { type ColumnMapping, type DatasetRef, LineageGraph, toDot, toMermaid } f
 import type { Command } from 'commander';
 import { CliUsageError, EXIT } from '../errors.ts';
 import { act, type Ctx, examples, type Run } from '../internal/context.ts';
+import { json } from '../internal/format.ts';
 
 interface EventLike {
   job?: { namespace?: string; name?: string };
@@ -99,6 +100,7 @@ export function registerLineage(lineage: Command, run: Run): void {
     .option('--namespace <ns>', 'only jobs of this namespace')
     .option('--no-columns', 'leave column mappings out')
     .option('--direction <dir>', 'LR or TB', 'LR')
+    .option('--json', 'print the graph as JSON (datasets, jobs with inputs and outputs, sources, destinations)')
     .addHelpText(
       'after',
       examples(
@@ -124,6 +126,24 @@ export function registerLineage(lineage: Command, run: Run): void {
           return EXIT.failure;
         }
         const graph = graphFromEvents(parseNdjson(ctx, text, file), ctx.opts.namespace as string | undefined);
+        if (ctx.json) {
+          const snap = graph.snapshot();
+          const dataset = (k: string) => snap.datasets.get(k);
+          ctx.out(
+            json({
+              datasets: graph.datasets(),
+              jobs: snap.transforms.map((t) => ({
+                name: t.name,
+                inputs: t.inputs.map(dataset),
+                outputs: t.outputs.map(dataset),
+                columns: t.columns,
+              })),
+              sources: graph.sources(),
+              destinations: graph.destinations(),
+            }).trimEnd(),
+          );
+          return EXIT.ok;
+        }
         const options = { columns: ctx.opts.columns !== false, direction: direction as 'LR' | 'TB' };
         const rendered = format === 'dot' ? toDot(graph, options) : toMermaid(graph, options);
         if (typeof ctx.opts.out === 'string') {

@@ -1,7 +1,8 @@
 import { qualifiedName, type SqlClient } from '@pipewright/core';
 import { leaseMigrations } from '@pipewright/pipeline';
-import { pgStateStore, type StateRecord } from '@pipewright/watermark';
+import { pgStateStore, redisStateStore, type StateRecord, type StateStore } from '@pipewright/watermark';
 import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
 import { CliUsageError, EXIT } from '../errors.ts';
 import { actor } from '../internal/actor.ts';
 import { confirm } from '../internal/confirm.ts';
@@ -11,21 +12,58 @@ import { age, cut, json, table, when } from '../internal/format.ts';
 
 const FIX = 'run pgStateStore(sql).migrate() in your application';
 
-async function openStore(ctx: Ctx): Promise<{ sql: SqlClient; schema: string }> {
+/** A state store plus a way to list its keys (the StateStore interface has no listing). */
+interface StateSource {
+  store: StateStore;
+  keys(prefix: string | undefined): Promise<string[]>;
+}
+
+/** Options that say where the state lives; every `state` subcommand takes them. */
+function storeOptions(command: Command): Command {
+  return command
+    .option('--backend <backend>', 'where the state lives: postgres or redis', 'postgres')
+    .option('--state-prefix <prefix>', 'Redis key prefix of the state store', 'pipewright:watermark:');
+}
+
+async function openState(ctx: Ctx): Promise<StateSource> {
+  if (ctx.opts.backend === 'redis') {
+    const redis = await ctx.conn.redis();
+    const prefix = String(ctx.opts.statePrefix);
+    return {
+      store: redisStateStore(redis, { prefix, clock: ctx.clock }),
+      keys: (only) => redisKeys(redis, prefix, only),
+    };
+  }
+  if (ctx.opts.backend !== 'postgres' && ctx.opts.backend !== undefined) {
+    throw new CliUsageError(`Expected --backend to be postgres or redis, got "${String(ctx.opts.backend)}"`);
+  }
   const sql = await ctx.conn.sql();
   const schema = ctx.schema('public');
   await requireMigrated(sql, schema, 'watermark', FIX);
-  return { sql, schema };
+  return { store: pgStateStore(sql, { schema, clock: ctx.clock }), keys: (only) => pgKeys(sql, schema, only) };
 }
 
-/** Every state key (the store has no listing; a read-only query on its table). */
-async function stateKeys(sql: SqlClient, schema: string, prefix: string | undefined): Promise<string[]> {
+/** Every state key in PostgreSQL (a read-only query on the store's table). */
+async function pgKeys(sql: SqlClient, schema: string, prefix: string | undefined): Promise<string[]> {
   const { rows } = await sql.query<{ state_key: string }>(
     `SELECT state_key FROM ${qualifiedName(schema, 'pipewright_watermark_state')}
      WHERE $1::text IS NULL OR starts_with(state_key, $1) ORDER BY state_key`,
     [prefix ?? null],
   );
   return rows.map((r) => r.state_key);
+}
+
+/** Every state key in Redis: the store keeps `<prefix>{<key>}` hashes (SCAN, never KEYS). */
+async function redisKeys(redis: Redis, prefix: string, only: string | undefined): Promise<string[]> {
+  const glob = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');
+  const keys = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${glob(prefix)}{${glob(only ?? '')}*}`, 'COUNT', 500);
+    cursor = next;
+    for (const k of found) keys.add(k.slice(prefix.length + 1, -1));
+  } while (cursor !== '0');
+  return [...keys].sort();
 }
 
 function leaseText(ctx: Ctx, record: StateRecord): string {
@@ -48,8 +86,7 @@ function parsePosition(text: string): unknown {
 }
 
 export function registerState(state: Command, run: Run): void {
-  state
-    .command('show')
+  storeOptions(state.command('show'))
     .description('committed positions per pipeline/partition (all keys, or one with its rewind history)')
     .argument('[key]', 'one state key')
     .option('--prefix <text>', 'only keys starting with this (e.g. a job name, for its partitions)')
@@ -57,8 +94,7 @@ export function registerState(state: Command, run: Run): void {
     .addHelpText('after', examples('pipewright state show', 'pipewright state show orders-sync --json'))
     .action(
       act(run, async (ctx) => {
-        const { sql, schema } = await openStore(ctx);
-        const store = pgStateStore(sql, { schema, clock: ctx.clock });
+        const { store, keys } = await openState(ctx);
         const key = ctx.args[0] as string | undefined;
         if (key !== undefined) {
           const record = await store.get(key);
@@ -95,9 +131,8 @@ export function registerState(state: Command, run: Run): void {
           }
           return EXIT.ok;
         }
-        const keys = await stateKeys(sql, schema, ctx.opts.prefix as string | undefined);
         const records: { key: string; record: StateRecord }[] = [];
-        for (const k of keys) {
+        for (const k of await keys(ctx.opts.prefix as string | undefined)) {
           const record = await store.get(k);
           if (record) records.push({ key: k, record });
         }
@@ -122,8 +157,7 @@ export function registerState(state: Command, run: Run): void {
       }),
     );
 
-  state
-    .command('rewind')
+  storeOptions(state.command('rewind'))
     .description('set a committed position back (audited, with your reason); the next run re-reads from there')
     .argument('<key>', 'state key')
     .option('--to <position>', 'the new position as JSON (a bare string is taken as a string)')
@@ -146,8 +180,7 @@ export function registerState(state: Command, run: Run): void {
           throw new CliUsageError('Give exactly one of --to <position> or --clear');
         }
         const target = to === undefined ? undefined : parsePosition(to);
-        const { sql, schema } = await openStore(ctx);
-        const store = pgStateStore(sql, { schema, clock: ctx.clock });
+        const { store } = await openState(ctx);
         const before = await store.get(key);
         if (!before) {
           ctx.note(`No state for key "${key}" (check the key with: pipewright state show).`);
@@ -170,8 +203,7 @@ export function registerState(state: Command, run: Run): void {
       }),
     );
 
-  state
-    .command('leases')
+  storeOptions(state.command('leases'))
     .description('who holds which lease: pipeline locks and watermark state leases, with expiry')
     .option('--json', 'print JSON')
     .addHelpText('after', examples('pipewright state leases', 'pipewright state leases --json'))
@@ -189,11 +221,13 @@ interface LeaseRow {
 
 /** Leases from both tables (neither package lists them; read-only queries on their tables). */
 export async function readLeases(ctx: Ctx): Promise<LeaseRow[]> {
-  const sql = await ctx.conn.sql();
+  // Pipeline locks live in PostgreSQL only; with Redis state and no PostgreSQL URL they are left out.
+  const redisState = ctx.opts.backend === 'redis';
+  const sql = redisState && !ctx.conn.settings.pgUrl ? undefined : await ctx.conn.sql();
   const now = ctx.clock.now();
   const rows: LeaseRow[] = [];
   const pipelineSchema = ctx.schema('pipewright');
-  if ((await appliedVersion(sql, pipelineSchema, 'leases')) >= leaseMigrations.length) {
+  if (sql && (await appliedVersion(sql, pipelineSchema, 'leases')) >= leaseMigrations.length) {
     const { rows: held } = await sql.query<{ name: string; holder: string; token: string; expires_at: Date }>(
       `SELECT name, holder, token::text, expires_at FROM ${qualifiedName(pipelineSchema, 'pipewright_leases')}
        ORDER BY name`,
@@ -210,26 +244,19 @@ export async function readLeases(ctx: Ctx): Promise<LeaseRow[]> {
       });
     }
   }
-  const stateSchema = ctx.schema('public');
-  if ((await appliedVersion(sql, stateSchema, 'watermark')) > 0) {
-    const { rows: held } = await sql.query<{
-      state_key: string;
-      owner: string;
-      token: string;
-      lease_expires_at: string;
-    }>(
-      `SELECT state_key, owner, token::text, lease_expires_at::text FROM
-       ${qualifiedName(stateSchema, 'pipewright_watermark_state')} WHERE owner IS NOT NULL ORDER BY state_key`,
-    );
-    for (const r of held) {
-      const expiresAt = new Date(Number(r.lease_expires_at));
+  if (redisState || (sql && (await appliedVersion(sql, ctx.schema('public'), 'watermark')) > 0)) {
+    const { store, keys } = await openState(ctx);
+    for (const key of await keys(undefined)) {
+      const record = await store.get(key);
+      if (record?.owner === undefined || record.leaseExpiresAt === undefined) continue;
+      const expiresAt = new Date(record.leaseExpiresAt);
       rows.push({
         kind: 'state',
-        name: r.state_key,
-        holder: r.owner,
-        token: r.token,
+        name: key,
+        holder: record.owner,
+        token: String(record.token),
         expiresAt,
-        expired: expiresAt.getTime() <= now,
+        expired: record.leaseExpiresAt <= now,
       });
     }
   }

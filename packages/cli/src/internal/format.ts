@@ -68,12 +68,17 @@ export function jsonSafe(value: unknown, seen: WeakSet<object> = new WeakSet()):
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') };
   if (seen.has(value)) return '[Circular]';
+  // `seen` holds the ancestors only, so a value shared by two branches is printed twice, not as a cycle
   seen.add(value);
-  if (value instanceof Error) return { name: value.name, message: value.message };
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), jsonSafe(v, seen)]));
-  if (value instanceof Set) return [...value].map((v) => jsonSafe(v, seen));
-  if (Array.isArray(value)) return value.map((v) => jsonSafe(v, seen));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v, seen)]));
+  try {
+    if (value instanceof Error) return { name: value.name, message: value.message };
+    if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), jsonSafe(v, seen)]));
+    if (value instanceof Set) return [...value].map((v) => jsonSafe(v, seen));
+    if (Array.isArray(value)) return value.map((v) => jsonSafe(v, seen));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v, seen)]));
+  } finally {
+    seen.delete(value);
+  }
 }
 
 /** Pretty JSON of `value` (through `jsonSafe`), newline-terminated. */
