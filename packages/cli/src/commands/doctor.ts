@@ -1,6 +1,5 @@
 import { assertServerVersion, qualifiedName, type SqlClient } from '@pipewright/core';
 import { createPostgresDeadLetterQueue } from '@pipewright/dlq';
-import { auditMigrations, leaseMigrations } from '@pipewright/pipeline';
 import { stateMigrations } from '@pipewright/watermark';
 import type { Command } from 'commander';
 import { CannotConnectError, CliUsageError, EXIT } from '../errors.ts';
@@ -18,6 +17,7 @@ interface Check {
 }
 
 async function migrations(ctx: Ctx, sql: SqlClient, dlqTable: string): Promise<Check[]> {
+  const { auditMigrations, leaseMigrations } = await import('@pipewright/pipeline');
   const components: [string, string, number | undefined, string][] = [
     [ctx.schema('public'), `dlq:${dlqTable}`, undefined, 'call setup() on your dead-letter queue'],
     [ctx.schema('public'), 'watermark', stateMigrations.length, 'call pgStateStore(sql).migrate()'],

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { type ColumnMapping, type DatasetRef, LineageGraph, toDot, toMermaid } from '@pipewright/lineage';
+import type { ColumnMapping, DatasetRef, LineageGraph } from '@pipewright/lineage';
 import type { Command } from 'commander';
 import { CliUsageError, EXIT } from '../errors.ts';
 import { act, type Ctx, examples, type Run } from '../internal/context.ts';
@@ -35,7 +35,11 @@ const isRef = <T extends { namespace?: string; name?: string }>(d: T | undefined
  * Builds the graph from OpenLineage events (run and job events, as the lineage package's fileTransport writes
  * them): one transform per job, with the union of the datasets and column mappings its events name.
  */
-export function graphFromEvents(events: readonly EventLike[], namespace?: string): LineageGraph {
+export function graphFromEvents(
+  Graph: typeof LineageGraph,
+  events: readonly EventLike[],
+  namespace?: string,
+): LineageGraph {
   const jobs = new Map<string, JobAcc>();
   for (const event of events) {
     const name = event.job?.name;
@@ -62,7 +66,7 @@ export function graphFromEvents(events: readonly EventLike[], namespace?: string
       }
     }
   }
-  const graph = new LineageGraph(namespace === undefined ? {} : { namespace });
+  const graph = new Graph(namespace === undefined ? {} : { namespace });
   for (const [name, acc] of jobs) {
     graph.addTransform({
       name,
@@ -125,7 +129,8 @@ export function registerLineage(lineage: Command, run: Run): void {
           ctx.note(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
           return EXIT.failure;
         }
-        const graph = graphFromEvents(parseNdjson(ctx, text, file), ctx.opts.namespace as string | undefined);
+        const { LineageGraph: Graph, toDot, toMermaid } = await import('@pipewright/lineage');
+        const graph = graphFromEvents(Graph, parseNdjson(ctx, text, file), ctx.opts.namespace as string | undefined);
         if (ctx.json) {
           const snap = graph.snapshot();
           const dataset = (k: string) => snap.datasets.get(k);

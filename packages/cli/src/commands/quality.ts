@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type QualityReport, renderReport } from '@pipewright/quality';
+import type { QualityReport } from '@pipewright/quality';
 import type { Command } from 'commander';
 import { CliUsageError, EXIT } from '../errors.ts';
 import { act, type Ctx, examples, type Run } from '../internal/context.ts';
@@ -73,7 +73,10 @@ export function registerQuality(quality: Command, run: Run): void {
         }
         const last = reports.reduce((a, b) => (Date.parse(b.timestamp) >= Date.parse(a.timestamp) ? b : a));
         if (ctx.json) ctx.out(json(last).trimEnd());
-        else ctx.out(renderReport(last, { showPassed: ctx.opts.onlyProblems !== true }));
+        else {
+          const { renderReport } = await import('@pipewright/quality');
+          ctx.out(renderReport(last, { showPassed: ctx.opts.onlyProblems !== true }));
+        }
         return last.summary.failed > 0 ? EXIT.failure : EXIT.ok;
       }),
     );

@@ -1,5 +1,5 @@
 import { qualifiedName, type SqlClient } from '@pipewright/core';
-import { type AuditRun, type AuditStep, createRunAudit, type RunAudit } from '@pipewright/pipeline';
+import type { AuditRun, AuditStep, RunAudit } from '@pipewright/pipeline';
 import type { Command } from 'commander';
 import { CliUsageError, EXIT } from '../errors.ts';
 import { requireMigrated } from '../internal/connect.ts';
@@ -13,6 +13,7 @@ async function openAudit(ctx: Ctx): Promise<{ sql: SqlClient; schema: string; au
   const schema = ctx.schema('pipewright');
   // Checked first: the audit migrates on first use, and an inspection must not create tables.
   await requireMigrated(sql, schema, 'run-audit', 'run a job with an audit (createRunAudit) once');
+  const { createRunAudit } = await import('@pipewright/pipeline'); // heavy: loaded only by `runs`
   return { sql, schema, audit: createRunAudit({ sql, schema, clock: ctx.clock }) };
 }
 

@@ -1,5 +1,4 @@
 import { qualifiedName, type SqlClient } from '@pipewright/core';
-import { leaseMigrations } from '@pipewright/pipeline';
 import { pgStateStore, redisStateStore, type StateRecord, type StateStore } from '@pipewright/watermark';
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
@@ -227,6 +226,7 @@ export async function readLeases(ctx: Ctx): Promise<LeaseRow[]> {
   const now = ctx.clock.now();
   const rows: LeaseRow[] = [];
   const pipelineSchema = ctx.schema('pipewright');
+  const { leaseMigrations } = await import('@pipewright/pipeline'); // heavy: loaded only here
   if (sql && (await appliedVersion(sql, pipelineSchema, 'leases')) >= leaseMigrations.length) {
     const { rows: held } = await sql.query<{ name: string; holder: string; token: string; expires_at: Date }>(
       `SELECT name, holder, token::text, expires_at FROM ${qualifiedName(pipelineSchema, 'pipewright_leases')}

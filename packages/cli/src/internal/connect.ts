@@ -1,6 +1,6 @@
 import { createSqlClient, qualifiedName, type SqlClient } from '@pipewright/core';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import { CannotConnectError, CliUsageError, NotSetUpError } from '../errors.ts';
 import { maskUrls } from './io.ts';
 
@@ -78,7 +78,9 @@ export class Connections {
     if (!/^postgres(ql)?:\/\//.test(url)) {
       throw new CliUsageError(`Expected --pg-url to be a postgres:// URL, got ${maskUrls(url)}`);
     }
-    this.#pool = new pg.Pool({
+    // Loaded on first use: a CLI starts faster when a command does not need a driver.
+    const { default: pgModule } = await import('pg');
+    this.#pool = new pgModule.Pool({
       connectionString: url,
       max: 4,
       connectionTimeoutMillis: this.settings.connectTimeoutMs,
@@ -109,7 +111,8 @@ export class Connections {
     if (!/^rediss?:\/\//.test(url)) {
       throw new CliUsageError(`Expected --redis-url to be a redis:// URL, got ${maskUrls(url)}`);
     }
-    const redis = new Redis(url, {
+    const { Redis: RedisClient } = await import('ioredis');
+    const redis = new RedisClient(url, {
       lazyConnect: true,
       maxRetriesPerRequest: 1,
       retryStrategy: () => null,
