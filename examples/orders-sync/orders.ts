@@ -56,6 +56,9 @@ export async function syncOrders(
     cursor: 'updated_at',
     state: deps.state,
     pageSize: run.pageSize,
+    // On a server shared with unrelated long transactions (a test server), DEMO_WAIT_FOR_IN_FLIGHT=false skips
+    // the database-wide wait; your own jobs keep the default.
+    waitForInFlight: process.env.DEMO_WAIT_FOR_IN_FLIGHT !== 'false',
     deadLetters: deps.dlq,
     context: ctx,
     beforeCommit: async (_tx, page) => {

@@ -70,6 +70,8 @@ export async function incrementalSync(options: IncrementalSyncOptions): Promise<
       stateKey: options.stateKey ?? name,
       pageSize: options.pageSize,
       lag: options.lag,
+      waitForInFlight: options.waitForInFlight,
+      inFlightTimeout: options.inFlightTimeout,
       signal: options.signal ?? context?.signal,
     });
     for await (const page of pages) {

@@ -55,6 +55,13 @@ export interface IncrementalSyncOptions {
   pageSize?: number;
   /** ms the read bound stays behind the database clock (late-committing writers). @default 0 */
   lag?: number;
+  /**
+   * Wait for transactions in flight when the read bound is taken (see `@pipewright/watermark`; the wait is
+   * database-wide, so an unrelated long transaction delays the sync). @default true
+   */
+  waitForInFlight?: boolean;
+  /** Give up waiting for in-flight transactions after this many ms (`InFlightTimeoutError`). @default 30000 */
+  inFlightTimeout?: number;
   /** Version column for `merge`: an older row never overwrites a newer one. @default none */
   version?: string;
   /** What unknown fields do: `fail` the sync, `quarantine` the records, or `evolve` (keep them). @default 'fail' */
