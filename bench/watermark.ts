@@ -78,6 +78,15 @@ async function main(): Promise<void> {
   const schema = `bench_watermark_${process.pid}`;
   const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
   const sql = createSqlClient(pool, { copyStreams });
+  // A timeout or Ctrl-C must not leave a million-row schema behind.
+  const dropOnSignal = (): void => {
+    void sql
+      .exec(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`)
+      .finally(() => process.exit(130))
+      .catch(() => undefined);
+  };
+  process.once('SIGTERM', dropOnSignal);
+  process.once('SIGINT', dropOnSignal);
   try {
     await load(sql, schema, scale);
     const samples: Record<string, { seconds: number[]; rss: number[]; rows: number }> = {};

@@ -86,9 +86,11 @@ describe('late commits', () => {
       await db.sql.query(`INSERT INTO ${t.sql} (id) VALUES (2)`);
       await a.query('BEGIN');
       await a.query(`INSERT INTO ${t.sql} (id) VALUES (1)`);
-      const { rows } = await a.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
-      const options: KeysetOptions = {
-        source: { table: `${db.schema}.${t.name}` },
+      const { rows } = await a.query<{ xid: string; vxid: string }>(
+        `SELECT pg_current_xact_id()::text AS xid, virtualxid AS vxid FROM pg_locks
+         WHERE locktype = 'virtualxid' AND pid = pg_backend_pid()`,
+      );
+      const base = {
         cursor: 'updated_at',
         key: 'id',
         state: memoryStateStore(),
@@ -96,10 +98,22 @@ describe('late commits', () => {
         inFlightTimeout: 100,
         pollInterval: 20,
       };
-      const error = await drain(options).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(InFlightTimeoutError);
-      expect((error as InFlightTimeoutError).xids).toContain(rows[0]?.xid);
-      expect((error as InFlightTimeoutError).kind).toBe('transient');
+      // A table source waits for the writers of that table (their virtual transaction ids)…
+      const byTable = await drain({ ...base, source: { table: `${db.schema}.${t.name}` } }).catch((e: unknown) => e);
+      expect(byTable).toBeInstanceOf(InFlightTimeoutError);
+      expect((byTable as InFlightTimeoutError).xids).toEqual([rows[0]?.vxid]);
+      expect((byTable as InFlightTimeoutError).kind).toBe('transient');
+      // …a query source, for every older transaction id of the cluster.
+      const byFence = await drain({ ...base, source: { query: `SELECT * FROM ${t.sql}` } }).catch((e: unknown) => e);
+      expect(byFence).toBeInstanceOf(InFlightTimeoutError);
+      expect((byFence as InFlightTimeoutError).xids).toContain(rows[0]?.xid);
+      // Naming the tables of a query narrows the wait to their writers.
+      const named = await drain({
+        ...base,
+        source: { query: `SELECT * FROM ${t.sql}` },
+        waitFor: [`${db.schema}.${t.name}`],
+      }).catch((e: unknown) => e);
+      expect((named as InFlightTimeoutError).xids).toEqual([rows[0]?.vxid]);
     } finally {
       await a.query('ROLLBACK');
       a.release();

@@ -63,6 +63,7 @@ describe('keyset extraction on a timestamptz cursor', () => {
       await tx.query(`SET LOCAL TimeZone = 'America/Los_Angeles'`);
       const pages = keysetPages<{ id: number }>(tx, {
         source,
+        waitFor: [{ schema: db.schema, name: 'events' }],
         cursor: 'updated_at',
         key: ['id'],
         state,

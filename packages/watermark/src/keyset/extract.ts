@@ -1,7 +1,7 @@
-import { InvalidOptionError, type SqlClient, systemClock } from '@pipewright/core';
+import { InvalidOptionError, resolveTable, type SqlClient, systemClock } from '@pipewright/core';
 import { PositionError, UncommittedPageError } from '../errors.ts';
 import { LeaseKeeper } from '../internal/lease-keeper.ts';
-import { waitForInFlight } from './bound.ts';
+import { type InFlight, waitForInFlight } from './bound.ts';
 import { resolveKeysetOptions } from './options.ts';
 import { KeysetSql } from './sql.ts';
 import type { KeysetOptions, KeysetPage, KeysetPosition } from './types.ts';
@@ -87,11 +87,11 @@ export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptio
       throw new InvalidOptionError('lag', '0 for an integer cursor (lag is measured on the clock)', o.lag);
     }
 
-    const [bound] = await read<{ hi: string | null; fence: string | null }>(q.bound(o.lag, o.waitForInFlight));
+    const waitTables = (o.waitFor ?? (q.table === undefined ? [] : [q.table])).map((t) => resolveTable(t).sql);
+    const mode = !o.waitForInFlight ? 'none' : waitTables.length > 0 ? 'tables' : 'fence';
+    const [bound] = await read<{ hi: string | null } & InFlight>(q.bound(o.lag, mode, waitTables));
     if (!bound || bound.hi === null) return;
-    if (bound.fence !== null) {
-      await waitForInFlight(sql, bound.fence, systemClock, o.inFlightTimeout, o.pollInterval, o.signal);
-    }
+    await waitForInFlight(sql, bound, systemClock, o.inFlightTimeout, o.pollInterval, o.signal);
 
     for (let index = 0; ; index++) {
       o.signal?.throwIfAborted();

@@ -1,4 +1,4 @@
-import { InvalidOptionError, quoteIdentifier, resolveTable } from '@pipewright/core';
+import { InvalidOptionError, quoteIdentifier, resolveTable, type TableRef } from '@pipewright/core';
 import { CursorTypeError } from '../errors.ts';
 import type { KeysetPosition, KeysetSource } from './types.ts';
 
@@ -22,6 +22,8 @@ const UTC_FORMAT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 export class KeysetSql {
   readonly from: string;
   readonly userParams: readonly unknown[];
+  /** The table of a `{ table }` source. */
+  readonly table: TableRef | undefined;
   readonly cursorColumn: string;
   readonly keyColumns: readonly string[];
   kind: CursorKind = 'instant';
@@ -33,9 +35,11 @@ export class KeysetSql {
 
   constructor(source: KeysetSource, cursor: string, key: readonly string[]) {
     if ('table' in source) {
+      this.table = source.table;
       this.from = `${resolveTable(source.table).sql} AS q`;
       this.userParams = [];
     } else if (typeof source?.query === 'string' && source.query.trim().length > 0) {
+      this.table = undefined;
       this.from = `(${source.query}) AS q`;
       this.userParams = source.params ?? [];
     } else {
@@ -73,24 +77,38 @@ export class KeysetSql {
     this.#timeZone = timeZone;
   }
 
-  /** The upper bound and the transaction-id fence, in one statement (one snapshot). */
-  bound(lagMs: number, fence: boolean): { text: string; params: unknown[] } {
-    const FENCE = fence ? 'pg_current_xact_id()::text' : 'NULL::text';
-    if (this.kind === 'integer') {
-      return {
-        text: `SELECT max(${this.cursorColumn})::text AS hi, ${FENCE} AS fence FROM ${this.from}`,
-        params: [...this.userParams],
-      };
+  /**
+   * The upper bound, and in the same statement what to wait for: the transactions holding a write lock on the
+   * `waitTables` (their virtual transaction ids), or — without tables — a transaction-id fence over the whole
+   * cluster (`pg_current_xact_id()`).
+   */
+  bound(
+    lagMs: number,
+    wait: 'tables' | 'fence' | 'none',
+    waitTables: readonly string[],
+  ): { text: string; params: unknown[] } {
+    const params: unknown[] = this.kind === 'integer' ? [...this.userParams] : [];
+    let waitFor = 'NULL::text AS fence, NULL::text[] AS writers';
+    if (wait === 'fence') waitFor = 'pg_current_xact_id()::text AS fence, NULL::text[] AS writers';
+    if (wait === 'tables') {
+      params.push(waitTables);
+      // Every writer holds RowExclusiveLock (or stronger) on the table until it ends.
+      waitFor = `NULL::text AS fence, ARRAY(SELECT DISTINCT virtualtransaction FROM pg_locks
+        WHERE locktype = 'relation' AND granted AND pid <> pg_backend_pid()
+          AND relation = ANY(SELECT unnest($${params.length}::text[])::regclass::oid)
+          AND mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')) AS writers`;
     }
-    // This statement does not read the source: only our parameter.
-    const params: unknown[] = [lagMs / 1000];
+    if (this.kind === 'integer') {
+      return { text: `SELECT max(${this.cursorColumn})::text AS hi, ${waitFor} FROM ${this.from}`, params };
+    }
+    params.push(lagMs / 1000);
     const at = `(now() - make_interval(secs => $${params.length}::float8))`;
     // A date cursor is read up to the last complete UTC day: rows of today may still arrive.
     const hi =
       this.kind === 'date'
         ? `to_char((${at} AT TIME ZONE 'UTC')::date - 1, 'YYYY-MM-DD')`
         : `to_char(${at} AT TIME ZONE 'UTC', ${UTC_FORMAT})`;
-    return { text: `SELECT ${hi} AS hi, ${FENCE} AS fence`, params };
+    return { text: `SELECT ${hi} AS hi, ${waitFor}`, params };
   }
 
   /** Finds the position that ends the next page: the page-size-th row, or the last row up to the bound. */
@@ -101,13 +119,16 @@ export class KeysetSql {
     lastRow: boolean,
   ): { text: string; params: unknown[] } {
     const params = [...this.userParams];
-    const cursorText = this.#cursorText(params);
+    const cursorText = this.#cursorText(params, 'b.c');
     const where = this.#range(params, after, hi);
-    const keys = this.keyColumns.map((column, i) => `, ${column}::text AS k${i}`).join('');
+    const inner = this.keyColumns.map((column, i) => `, ${column} AS k${i}`).join('');
+    const keys = this.keyColumns.map((_, i) => `, b.k${i}::text AS k${i}`).join('');
     const order = lastRow ? this.#order(' DESC') : this.#order('');
     const offset = lastRow ? '' : ` OFFSET ${pageSize - 1}`;
+    // Format only the one row found: formatting in the scan would run for every skipped row (50x slower).
     return {
-      text: `SELECT ${cursorText} AS c${keys} FROM ${this.from} WHERE ${where} ORDER BY ${order} LIMIT 1${offset}`,
+      text: `SELECT ${cursorText} AS c${keys} FROM (SELECT ${this.cursorColumn} AS c${inner} FROM ${this.from}
+        WHERE ${where} ORDER BY ${order} LIMIT 1${offset}) AS b`,
       params,
     };
   }
@@ -158,8 +179,7 @@ export class KeysetSql {
     return `CAST($${index} AS ${this.#cursorType})`;
   }
 
-  #cursorText(params: unknown[]): string {
-    const c = this.cursorColumn;
+  #cursorText(params: unknown[], c: string): string {
     if (this.kind === 'instant') return `to_char(${c} AT TIME ZONE 'UTC', ${UTC_FORMAT})`;
     if (this.kind === 'local') {
       params.push(this.#timeZone);

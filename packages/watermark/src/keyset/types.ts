@@ -38,10 +38,15 @@ export interface KeysetOptions {
    */
   lag?: number;
   /**
-   * Before reading, wait until every transaction that was in flight when the upper bound was taken has ended, so
-   * none of them can later commit a row at or below the bound. @default true
+   * Before reading, wait until every transaction that was writing the source when the upper bound was taken has
+   * ended, so none of them can later commit a row at or below the bound. @default true
    */
   waitForInFlight?: boolean;
+  /**
+   * Tables whose writers to wait for. Default: the source table; for a query source without it, every older
+   * transaction of the cluster (a transaction-id fence, which needs a primary).
+   */
+  waitFor?: readonly TableRef[];
   /** Give up waiting for in-flight transactions after this many ms (`InFlightTimeoutError`). @default 30000 */
   inFlightTimeout?: number;
   /** Poll period while waiting for in-flight transactions, in ms. @default 25 */
