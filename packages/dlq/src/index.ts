@@ -1,4 +1,4 @@
-export { decodeValue, encodeValue } from './codec.ts';
+export { decodeValue, encodeValue, toTagged } from './codec.ts';
 export type { BatchCounts } from './errors.ts';
 export {
   BatchAbortedError,
