@@ -9,7 +9,7 @@ import { registerRuns } from './commands/runs.ts';
 import { registerState } from './commands/state.ts';
 import { EXIT } from './errors.ts';
 import { Connections, isConnectFailure, passwordOf } from './internal/connect.ts';
-import type { Run } from './internal/context.ts';
+import { examples, type Run } from './internal/context.ts';
 import { type CliIo, scrubbed } from './internal/io.ts';
 import { VERSION } from './version.ts';
 
@@ -46,13 +46,35 @@ export function buildProgram(run: Run): Command {
       writeOut: (text) => run.io.stdout.write(text),
       writeErr: (text) => run.io.stderr.write(text),
     });
-  const dlq = program.command('dlq').description('dead letters: review, redrive, discard, purge');
+  const dlq = program
+    .command('dlq')
+    .description('dead letters: review, redrive, discard, purge')
+    .addHelpText('after', examples('pipewright dlq stats --state pending,parked', 'pipewright dlq list --help'));
   registerDlqRead(dlq, run);
   registerDlqWrite(dlq, run);
-  registerState(program.command('state').description('committed positions, rewinds and leases'), run);
-  registerRuns(program.command('runs').description('the run audit: what ran, what failed, last success'), run);
-  registerLineage(program.command('lineage').description('lineage graphs'), run);
-  registerQuality(program.command('quality').description('data quality reports'), run);
+  const group = (name: string, description: string, ...lines: string[]): Command =>
+    program
+      .command(name)
+      .description(description)
+      .addHelpText('after', examples(...lines));
+  registerState(
+    group('state', 'committed positions, rewinds and leases', 'pipewright state show', 'pipewright state leases'),
+    run,
+  );
+  registerRuns(
+    group(
+      'runs',
+      'the run audit: what ran, what failed, last success',
+      'pipewright runs list --status failed',
+      'pipewright runs last-success orders-sync',
+    ),
+    run,
+  );
+  registerLineage(group('lineage', 'lineage graphs', 'pipewright lineage graph --file lineage.ndjson'), run);
+  registerQuality(
+    group('quality', 'data quality reports', 'pipewright quality report orders-sync --file quality.ndjson'),
+    run,
+  );
   registerDoctor(program, run);
   // Every subcommand reports usage errors through the same override and output.
   const configure = (command: Command): void => {

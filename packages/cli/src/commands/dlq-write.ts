@@ -125,7 +125,7 @@ async function redrive(ctx: Ctx): Promise<number> {
     );
   }
   filter.state = path ? ['pending'] : (states ?? ['parked']);
-  const mod = path && !t.dryRun ? await loadHandler(path, ctx.io.env.PWD ?? process.cwd()) : undefined;
+  const mod = path && !t.dryRun ? await loadHandler(path, process.cwd()) : undefined;
   const dlq = await openQueue(ctx);
   const entries = await select(ctx, dlq, filter, t);
   if (t.dryRun) return dryRun(ctx, t, entries, path ? 'redrive' : 'requeue');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { QualityReport } from '@pipewright/quality';
 import type { Command } from 'commander';
-import { CliUsageError, EXIT } from '../errors.ts';
+import { EXIT } from '../errors.ts';
 import { act, type Ctx, examples, type Run } from '../internal/context.ts';
 import { json } from '../internal/format.ts';
 
@@ -69,7 +69,8 @@ export function registerQuality(quality: Command, run: Run): void {
         }
         const reports = readReports(ctx, text, file).filter((r) => pipeline === undefined || r.pipeline === pipeline);
         if (reports.length === 0) {
-          throw new CliUsageError(`No quality report${pipeline ? ` for pipeline "${pipeline}"` : ''} in ${file}`);
+          ctx.note(`No quality report${pipeline ? ` for pipeline "${pipeline}"` : ''} in ${file}.`);
+          return EXIT.failure;
         }
         const last = reports.reduce((a, b) => (Date.parse(b.timestamp) >= Date.parse(a.timestamp) ? b : a));
         if (ctx.json) ctx.out(json(last).trimEnd());
