@@ -1,10 +1,10 @@
 import { InvalidOptionError } from '@pipewright/core';
-import { decodeValue } from './codec.ts';
 import { DeadLetterWriteInterruptedError } from './errors.ts';
 import { dedupeStacks } from './internal/batch-encoding.ts';
 import { type CapturedRow, captureBatch } from './internal/capture.ts';
 import { statesOf } from './internal/pg-filter.ts';
 import { QueueBase } from './internal/queue-base.ts';
+import { fromHash, pushRow, stackHashOf } from './internal/redis-entry.ts';
 import { type RedisClient, runScript, runScriptsAtomically } from './internal/redis-exec.ts';
 import { compareIds, matchesFilter, statsOf } from './internal/redis-query.ts';
 import {
@@ -15,7 +15,7 @@ import {
   TRANSITION_SCRIPT,
 } from './internal/redis-scripts.ts';
 import { type ClaimBackend, type ClaimRequest, type CompleteRequest, outcomeOf } from './internal/redrive-loop.ts';
-import { creationEvent, entryOf, type RawEntry } from './internal/rows.ts';
+import { creationEvent } from './internal/rows.ts';
 import { assertName, type DeadLetterQueueOptions } from './options.ts';
 import type {
   AuditEvent,
@@ -288,52 +288,10 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
   }
 }
 
-/** The stack hash at the head of a `data` blob, read without decoding the record. */
-function stackHashOf(data: string | undefined): string | undefined {
-  return data ? /^\["([A-Za-z0-9_-]+)"/.exec(data)?.[1] : undefined;
-}
-
 function positiveInt(option: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(option, 'a positive integer', value);
   return value;
-}
-
-function pushRow(args: (string | number)[], r: CapturedRow, stack: string): void {
-  // One native stringify per entry; the record travels as a JSON value inside the blob, never escaped twice.
-  const data = JSON.stringify([
-    stack,
-    r.source,
-    r.record ?? null,
-    r.errorClass,
-    r.errorMessage,
-    r.errorKind,
-    r.errorReason,
-    r.attempt,
-  ]);
-  args.push(r.key, r.pipeline, r.step, r.runId ?? '', r.errorCode ?? '', data, r.count, r.firstFailedAt, r.failedAt);
-}
-
-/** An entry from its hash: the `data` blob holds [stack hash, source, record, class, message, kind, reason, attempt]. */
-function fromHash<T>(id: string, h: Record<string, string>, stacks: ReadonlyMap<string, string>): DeadLetterEntry<T> {
-  const [stackHash, source, record, errorClass, message, kind, reason, attempt] = decodeValue<
-    [string, Record<string, unknown> | null, T, string, string, string, string, number]
-  >(h.data as string);
-  const raw = h as unknown as RawEntry;
-  return entryOf<T>(
-    {
-      ...raw,
-      id,
-      error_class: errorClass,
-      error_message: message,
-      error_stack: stacks.get(stackHash) ?? null,
-      error_kind: kind,
-      error_reason: reason,
-      attempt,
-    },
-    record,
-    source,
-  );
 }
 
 /**
