@@ -280,3 +280,27 @@ describe('dlq on Redis', () => {
     expect((await queue.get(id))?.state).toBe('discarded');
   });
 });
+
+describe('interrupting a redrive', () => {
+  it('stops before the next entry when the signal aborts, and says how to continue (exit 130)', async () => {
+    table = `dl${++n}`;
+    dlq = createPostgresDeadLetterQueue({ sql: db.sql, schema: db.schema, table });
+    await dlq.setup();
+    await seed();
+    const clock = new FakeClock(Date.now());
+    const interrupt = new AbortController();
+    const { io, captured } = captureIo({ env: { PG_URL }, clock });
+    const handler = join(await mkdtemp(join(tmpdir(), 'pw-cli-')), 'ok.mjs');
+    await writeFile(handler, 'export default () => {};');
+    const argv = ['--schema', db.schema, ...dl(['redrive', '--all', '--handler', handler, '--rate', '1', '--yes'])];
+    const running = main(argv, { ...io, signal: interrupt.signal });
+    // the first entry goes at once; Ctrl-C while the rate limit holds back the second
+    for (let i = 0; clock.pendingTimers === 0 && i < 2000; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    interrupt.abort();
+    const code = await running;
+    expect(code).toBe(130);
+    expect(captured.err).toContain('Interrupted: 1 of 4 handled; run the same command again to continue.');
+    expect(await dlq.count({ state: 'resolved' })).toBe(1);
+    expect(await dlq.count({ state: 'pending' })).toBe(3);
+  });
+});

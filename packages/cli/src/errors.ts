@@ -22,9 +22,10 @@ export class NotSetUpError extends PipewrightError {
 }
 
 /** Exit codes of `pipewright`, documented in the README. */
-export const EXIT: Readonly<{ ok: 0; failure: 1; usage: 2; connect: 3 }> = Object.freeze({
+export const EXIT: Readonly<{ ok: 0; failure: 1; usage: 2; connect: 3; interrupted: 130 }> = Object.freeze({
   ok: 0,
   failure: 1,
   usage: 2,
   connect: 3,
+  interrupted: 130,
 });

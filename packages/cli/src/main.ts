@@ -19,6 +19,7 @@ Exit codes:
   1  a failure was found (failed run, failed check, doctor problem, redrive failures) or the prompt was declined
   2  usage error (bad arguments; a change refused without --yes when stdin is not a terminal)
   3  cannot connect (server unreachable, login refused) or the tables were never set up (missing migration)
+  130  interrupted (Ctrl-C during a redrive: the entry in flight finished, the rest are untouched)
 
 Environment: PG_URL, REDIS_URL (flags win), NO_COLOR. Passwords are never printed.
 `;

@@ -142,12 +142,18 @@ async function redrive(ctx: Ctx): Promise<number> {
     return EXIT.failure;
   }
   const rate = (ctx.opts.rate as number | undefined) ?? Number.POSITIVE_INFINITY;
-  const pace = pacer(ctx.clock, rate);
+  const signal = ctx.io.signal;
+  const pace = pacer(ctx.clock, rate, signal);
   const progress = new Progress(ctx.io, path ? 'redrive' : 'requeue', entries.length, !ctx.json);
   const by = actor();
   try {
     for (const entry of entries) {
-      await pace();
+      if (signal?.aborted) break;
+      try {
+        await pace();
+      } catch {
+        break; // interrupted while waiting for the rate limit
+      }
       t.processed++;
       try {
         if (mod) {
@@ -166,6 +172,11 @@ async function redrive(ctx: Ctx): Promise<number> {
   } finally {
     progress.end();
     await mod?.close?.();
+  }
+  if (signal?.aborted) {
+    ctx.note(`Interrupted: ${t.processed} of ${entries.length} handled; run the same command again to continue.`);
+    report(ctx, t);
+    return EXIT.interrupted;
   }
   return report(ctx, t);
 }

@@ -9,6 +9,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Time source for ages, rate limits and progress. @default systemClock */
   clock?: Clock;
+  /** Aborted on Ctrl-C by the bin: a redrive stops before its next entry (the one in flight finishes). */
+  signal?: AbortSignal;
 }
 
 /** Replaces the password of every URL in `text` (`postgres://user:***@host`). */

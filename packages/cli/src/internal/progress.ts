@@ -34,7 +34,7 @@ export class Progress {
     const decile = Math.floor(ratio * 10);
     if (decile > this.#lastDecile) {
       this.#lastDecile = decile;
-      this.#io.stderr.write(`${this.#label}: ${this.#done}/${this.#total} (${decile * 10}%)\n`);
+      this.#io.stderr.write(`${this.#label}: ${this.#done}/${this.#total} (${Math.floor(ratio * 100)}%)\n`);
     }
   }
 
