@@ -1,8 +1,10 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// Sibling packages resolve to their TypeScript sources (no build needed to test).
-const conditions = ['@pipewright/source', ...defaultServerConditions];
+// Sibling packages resolve to their TypeScript sources (no build needed to test). Vite's `module` condition is
+// dropped: Vitest hands the conditions to its Node workers, where `module` makes a native require() of
+// @opentelemetry/api (from prom-client or the OTel SDK) load an ESM build that Node cannot run.
+const conditions = ['@pipewright/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 const shared = {
   resolve: { conditions },
   ssr: { resolve: { conditions } },
