@@ -1,10 +1,11 @@
 // `npm run reliability`: the full suite. Prints the table and writes bench/results/reliability.json.
 // Env: RELIABILITY_KILLS (crash kills per state backend: default 600 PostgreSQL + 400 Redis = 1,000),
-// RELIABILITY_SEED, RELIABILITY_ONLY (comma-separated scenario names), PG_URL / REDIS_URL (used only when a private
+// RELIABILITY_RECORDS (hostile records, default 100,000), RELIABILITY_SEED, RELIABILITY_ONLY (comma-separated scenario names), PG_URL / REDIS_URL (used only when a private
 // server cannot be started).
 import { printTable, type ScenarioResult, writeResults } from './lib/report.ts';
 import { startPrivatePostgres } from './lib/servers.ts';
 import { crashScenario } from './scenarios/crash.ts';
+import { hostileScenario } from './scenarios/hostile.ts';
 import { runnersScenario } from './scenarios/runners.ts';
 
 const seed = Number(process.env.RELIABILITY_SEED ?? 20261121);
@@ -33,6 +34,17 @@ try {
     if (!wanted(`runners_${lock}`)) continue;
     results.push(await runnersScenario({ lock, races: 10, pauses: 5, seed: seed + 2, pgUrl: server?.url }));
     log(`runners_${lock} done`);
+  }
+  if (wanted('hostile_input')) {
+    const records = Number(process.env.RELIABILITY_RECORDS ?? 100_000);
+    const r = await hostileScenario({ records, seed, pgUrl: server?.url, knownFailures: false });
+    results.push(r);
+    log('hostile_input done');
+  }
+  if (wanted('hostile_known_failures')) {
+    const r = await hostileScenario({ records: 4000, seed, pgUrl: server?.url, knownFailures: true });
+    results.push({ ...r, scenario: 'hostile_known_failures' });
+    log('hostile_known_failures done');
   }
 } finally {
   await server?.stop();

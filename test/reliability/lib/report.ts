@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './child.ts';
@@ -38,7 +38,11 @@ export function printTable(results: readonly ScenarioResult[]): string {
 export function writeResults(results: readonly ScenarioResult[], seed: number): string {
   const file = join(ROOT, 'bench', 'results', 'reliability.json');
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const cases: Record<string, unknown> = {};
+  // Scenarios run separately (RELIABILITY_ONLY) keep the other scenarios' latest figures.
+  const previous = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { cases?: Record<string, unknown> })
+    : {};
+  const cases: Record<string, unknown> = { ...previous.cases };
   for (const r of results) {
     cases[r.scenario] = {
       iterations: r.iterations,
