@@ -89,6 +89,7 @@ describe('classify: network, Redis, abort, zod', () => {
     [named('MaxRetriesPerRequestError', 'Reached the max retries per request limit'), 'transient'],
     [named('ClusterAllFailedError', 'Failed to refresh slots cache.'), 'transient'],
     [new Error('Connection is closed.'), 'transient'],
+    [named('AbortError', 'Command aborted due to connection close'), 'transient'],
   ] as const)('%s → %s', (error, kind) => {
     expect(classify(error).kind).toBe(kind);
   });

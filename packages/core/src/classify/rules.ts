@@ -122,10 +122,18 @@ export const httpRule: ClassificationRule = (error, { nowMs }) => {
   return retryAfterMs === undefined ? { kind: 'transient', reason } : { kind: 'transient', reason, retryAfterMs };
 };
 
+// ioredis rejects in-flight commands with an AbortError of this message when the connection drops.
+const REDIS_CONNECTION_ABORT = /^Command aborted due to connection close/;
+
 /** Cancellation is deliberate: never retry it. A timeout signal, though, is worth another attempt. */
 export const abortRule: ClassificationRule = (error) => {
-  const name = asBag(error)?.name;
-  if (name === 'AbortError') return { kind: 'fatal', reason: 'aborted' };
+  const bag = asBag(error);
+  const name = bag?.name;
+  if (name === 'AbortError') {
+    return typeof bag?.message === 'string' && REDIS_CONNECTION_ABORT.test(bag.message)
+      ? { kind: 'transient', reason: 'redis connection closed' }
+      : { kind: 'fatal', reason: 'aborted' };
+  }
   if (name === 'TimeoutError') return { kind: 'transient', reason: 'timed out' };
   return undefined;
 };
