@@ -7,6 +7,7 @@ import { startPrivatePostgres } from './lib/servers.ts';
 import { crashScenario } from './scenarios/crash.ts';
 import { hostileScenario } from './scenarios/hostile.ts';
 import { runnersScenario } from './scenarios/runners.ts';
+import { secretsScenario } from './scenarios/secrets.ts';
 
 const seed = Number(process.env.RELIABILITY_SEED ?? 20261121);
 const kills = Number(process.env.RELIABILITY_KILLS ?? 1000);
@@ -45,6 +46,10 @@ try {
     const r = await hostileScenario({ records: 4000, seed, pgUrl: server?.url, knownFailures: true });
     results.push({ ...r, scenario: 'hostile_known_failures' });
     log('hostile_known_failures done');
+  }
+  if (wanted('injection_secrets')) {
+    results.push(await secretsScenario({ seed, server }));
+    log('injection_secrets done');
   }
 } finally {
   await server?.stop();

@@ -27,6 +27,8 @@ export function freePort(): Promise<number> {
 export interface PrivatePostgres {
   url: string;
   port: number;
+  /** The data directory (pg_hba.conf lives here). */
+  dataDir: string;
   /** Stops the server (`immediate` = crash-like, no checkpoint) and starts it again on the same port. */
   restart(mode?: 'immediate' | 'fast'): Promise<void>;
   stop(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | undefine
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       port,
+      dataDir: join(dir, 'data'),
       async restart(mode = 'immediate') {
         await ctl(['-m', mode, 'stop']);
         await ctl(['start']);
