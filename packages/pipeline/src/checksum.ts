@@ -33,32 +33,44 @@ function fmix(h: number): number {
 }
 
 function mixValue(value: unknown): void {
-  if (value === null || value === undefined) return mix(0x6e);
+  if (value === null || value === undefined) {
+    mix(0x6e);
+    return;
+  }
   switch (typeof value) {
     case 'string':
       mix(0x73);
-      return mixText(value);
+      mixText(value);
+      return;
     case 'number':
       mix(0x64);
-      return mixText(String(value));
+      mixText(String(value));
+      return;
     case 'bigint':
       mix(0x69);
-      return mixText(value.toString());
+      mixText(value.toString());
+      return;
     case 'boolean':
-      return mix(value ? 0x74 : 0x66);
+      mix(value ? 0x74 : 0x66);
+      return;
     case 'object': {
       if (value instanceof Date) {
         const ms = value.getTime();
         mix(0x44);
-        if (Number.isNaN(ms)) return mix(0);
+        if (Number.isNaN(ms)) {
+          mix(0);
+          return;
+        }
         mix(ms % 0x100000000);
-        return mix(Math.floor(ms / 0x100000000));
+        mix(Math.floor(ms / 0x100000000));
+        return;
       }
       if (Array.isArray(value)) {
         mix(0x5b);
         mix(value.length);
         for (const item of value) mixValue(item);
-        return mix(0x5d);
+        mix(0x5d);
+        return;
       }
       // Key order must not matter: each property is hashed on its own and the results are summed.
       const savedA = ha;
@@ -79,11 +91,13 @@ function mixValue(value: unknown): void {
       hb = savedB;
       mix(0x7b);
       mix(sumA);
-      return mix(sumB);
+      mix(sumB);
+      return;
     }
     default:
       mix(0x3f);
-      return mixText(String(value));
+      mixText(String(value));
+      return;
   }
 }
 
