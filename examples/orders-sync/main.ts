@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { quoteIdentifier } from '@pipewright/core';
-import { createPostgresDeadLetterQueue } from '@pipewright/dlq';
+import { createPostgresDeadLetterQueue, createRedisDeadLetterQueue } from '@pipewright/dlq';
 import { createLineage, fileTransport } from '@pipewright/lineage';
 import { createPipelineMetrics } from '@pipewright/metrics';
 import {
@@ -20,6 +20,7 @@ import {
 } from '@pipewright/pipeline';
 import { acceptedValues, buildReport, notNull, range, renderReport, runSqlChecks, unique } from '@pipewright/quality';
 import { pgStateStore } from '@pipewright/watermark';
+import { Redis } from 'ioredis';
 import * as promClient from 'prom-client';
 import { startApi } from './api.ts';
 import { type CustomersResult, syncCustomers } from './customers.ts';
@@ -36,6 +37,8 @@ const shop = `shop${suffix}`;
 const warehouse = `warehouse${suffix}`;
 const pw = `pipewright${suffix}`;
 const failures: string[] = [];
+const redisPrefix = `pw:demo:${process.pid}:`;
+let redis: Redis | undefined;
 const check = (ok: boolean, what: string): void => {
   console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`);
   if (!ok) failures.push(what);
@@ -60,7 +63,8 @@ await once(hook, 'listening');
 
 try {
   const { sql } = db;
-  console.log(`Pipewright demo on ${db.kind === 'pglite' ? 'embedded PGlite (no server)' : 'PostgreSQL (PG_URL)'}\n`);
+  const where = db.kind === 'pglite' ? 'embedded PGlite (no server)' : 'PostgreSQL (PG_URL)';
+  console.log(`Pipewright demo on ${where}${process.env.REDIS_URL ? ', dead letters in Redis (REDIS_URL)' : ''}\n`);
   await sql.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(warehouse)};
     CREATE TABLE IF NOT EXISTS ${quoteIdentifier(warehouse)}.orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL,
       amount numeric(18,2) NOT NULL, currency text NOT NULL, status text NOT NULL, updated_at timestamptz NOT NULL);
@@ -69,7 +73,11 @@ try {
   await seedOrders(sql, shop, ORDERS, Date.now());
   const state = pgStateStore(sql, { schema: pw });
   await state.migrate();
-  const dlq = createPostgresDeadLetterQueue({ sql, schema: pw });
+  // Dead letters in Redis Streams when REDIS_URL is set (keys under a per-process prefix, removed at the end).
+  redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
+  const dlq = redis
+    ? createRedisDeadLetterQueue({ redis, name: 'orders-sync', prefix: redisPrefix })
+    : createPostgresDeadLetterQueue({ sql, schema: pw });
   await dlq.setup();
   const audit = createRunAudit({ sql, schema: pw });
   const leases = createLeaseStore({ sql, schema: pw });
@@ -240,6 +248,15 @@ try {
   console.error(error);
 } finally {
   await api.close();
+  if (redis) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
   hook.closeAllConnections();
   hook.close();
   await db.close();
