@@ -1,4 +1,3 @@
-import '../../../test/helpers/opentelemetry-cjs.ts';
 import { FakeClock } from '@pipewright/core';
 import { handleAll, retry } from 'cockatiel';
 import * as promClient from 'prom-client';

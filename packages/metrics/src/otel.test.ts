@@ -1,4 +1,3 @@
-import '../../../test/helpers/opentelemetry-cjs.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as api from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';

@@ -1,4 +1,3 @@
-import '../../../test/helpers/opentelemetry-cjs.ts';
 import { FakeClock, hasErrorCode, RecordError, TransientError } from '@pipewright/core';
 import * as promClient from 'prom-client';
 import { describe, expect, it } from 'vitest';

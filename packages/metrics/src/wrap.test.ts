@@ -1,4 +1,3 @@
-import '../../../test/helpers/opentelemetry-cjs.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,3 @@
-import '../../../test/helpers/opentelemetry-cjs.ts';
 import { TransientError } from '@pipewright/core';
 import { createLineage, type LineageEvent } from '@pipewright/lineage';
 import { createPipelineMetrics } from '@pipewright/metrics';

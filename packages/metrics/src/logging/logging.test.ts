@@ -1,4 +1,3 @@
-import '../../../../test/helpers/opentelemetry-cjs.ts';
 import { Writable } from 'node:stream';
 import { FakeClock } from '@pipewright/core';
 import pino from 'pino';

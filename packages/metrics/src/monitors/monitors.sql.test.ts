@@ -1,4 +1,3 @@
-import '../../../../test/helpers/opentelemetry-cjs.ts';
 import { FakeClock } from '@pipewright/core';
 import * as promClient from 'prom-client';
 import { beforeAll, describe, expect, it } from 'vitest';
