@@ -1,5 +1,5 @@
 import { assertIdentifier, quoteIdentifier, type SqlClient } from '@pipewright/core';
-import { rowHash } from './hash.ts';
+import { rowHasher } from './hash.ts';
 import { Batch, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
 import { codecFor } from './internal/encode.ts';
 import { splitOnRecordFailure } from './internal/split.ts';
@@ -40,6 +40,7 @@ export async function appendDedup<Row extends object>(
   const hashName = assertIdentifier(options.hashColumn ?? 'row_hash');
   const hashSql = quoteIdentifier(hashName);
   const bytea = codecFor('bytea');
+  const hash = rowHasher(table.key);
   const hashColumn: StagedColumn = {
     name: hashName,
     sql: hashSql,
@@ -47,7 +48,7 @@ export async function appendDedup<Row extends object>(
     encode: bytea?.encode ?? String,
     needsEscape: true,
     nullable: false,
-    get: (row) => rowHash(table.key, row),
+    get: hash,
   };
   const columns = [...table.columns.filter((c) => c.name !== hashName).map(stagedColumn), hashColumn];
   const layout = stageLayout(columns, [hashName]);

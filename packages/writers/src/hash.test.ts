@@ -43,6 +43,15 @@ describe('canonical hashing', () => {
     });
     expect(a).toEqual(b);
     expect(rowHash(table.key, { id: 7n, amount: '1.51', at: new Date(0), day: '2026-01-02' })).not.toEqual(a);
+    // The fast row hasher gives exactly the hash of the canonical object of typed values.
+    expect(a).toEqual(
+      canonicalHash({
+        id: 7n,
+        amount: { $decimal: '1.5' },
+        at: new Date('2026-01-01T00:00:00Z'),
+        day: { $date: '2026-01-02' },
+      }),
+    );
   });
 
   it('derives deterministic batch ids', () => {
