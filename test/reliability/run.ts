@@ -1,11 +1,13 @@
 // `npm run reliability`: the full suite. Prints the table and writes bench/results/reliability.json.
 // Env: RELIABILITY_KILLS (crash kills per state backend: default 600 PostgreSQL + 400 Redis = 1,000),
-// RELIABILITY_RECORDS (hostile records, default 100,000), RELIABILITY_SEED, RELIABILITY_ONLY (comma-separated scenario names), PG_URL / REDIS_URL (used only when a private
+// RELIABILITY_RECORDS (hostile records, default 100,000), RELIABILITY_FAULT_RUNS (runs per faults scenario, default 40), RELIABILITY_SEED, RELIABILITY_ONLY (comma-separated scenario names), PG_URL / REDIS_URL (used only when a private
 // server cannot be started).
 import { printTable, type ScenarioResult, writeResults } from './lib/report.ts';
 import { startPrivatePostgres } from './lib/servers.ts';
 import { crashScenario } from './scenarios/crash.ts';
+import { faultsScenario } from './scenarios/faults.ts';
 import { hostileScenario } from './scenarios/hostile.ts';
+import { regressionsScenario } from './scenarios/regressions.ts';
 import { runnersScenario } from './scenarios/runners.ts';
 import { secretsScenario } from './scenarios/secrets.ts';
 
@@ -51,6 +53,13 @@ try {
     results.push(await secretsScenario({ seed, server }));
     log('injection_secrets done');
   }
+  for (const mode of ['pg', 'redis'] as const) {
+    if (!wanted(`faults_${mode}`)) continue;
+    const runs = Number(process.env.RELIABILITY_FAULT_RUNS ?? 40);
+    results.push(await faultsScenario({ mode, runs, seed: seed + 3, server }));
+    log(`faults_${mode} done`);
+  }
+  if (wanted('known_regressions')) results.push(await regressionsScenario());
 } finally {
   await server?.stop();
 }
