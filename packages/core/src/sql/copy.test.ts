@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PG_URL } from '../../../../test/helpers/env.ts';
 import { useTestDatabase } from '../../../../test/helpers/sql.ts';
+import { classify } from '../classify/classify.ts';
 import { CapabilityError } from '../errors.ts';
 import { createSqlClient } from './client.ts';
 
@@ -88,5 +89,23 @@ describe('single-connection clients', () => {
     } finally {
       poolClient.release();
     }
+  });
+});
+
+describe('a pooled connection whose backend dies', () => {
+  it('rejects the transaction as transient without crashing the process, and the pool recovers', async () => {
+    const failure = await db.sql
+      .transaction(async (tx) => {
+        await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(Error);
+    expect(classify(failure).kind).toBe('transient');
+    // Let pg deliver its 'error' event; an unlistened one would fail this test file as an uncaught error.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await db.sql.query<{ n: number }>('SELECT 1 AS n')).rows[0]?.n).toBe(1);
   });
 });

@@ -9,6 +9,8 @@ interface PgQueryable {
 }
 interface PgPoolClientLike extends PgQueryable {
   release(err?: Error | boolean): void;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  off?(event: 'error', listener: (error: Error) => void): unknown;
 }
 interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>;
@@ -73,17 +75,41 @@ function noCopy(): CapabilityError {
   return new CapabilityError('COPY', 'pass the pg-copy-streams module: createSqlClient(pool, { copyStreams })');
 }
 
+// pg-pool removes its idle 'error' listener while a connection is checked out, and node-postgres emits 'error'
+// when the backend dies (pg_terminate_backend, a server restart). With no listener that event would crash the
+// process; the failure already reaches the caller through the pending query, so the listener only records it.
+const ignoreConnectionError = (): void => {};
+
+interface Checkout {
+  connection: PgPoolClientLike;
+  /** Returns the connection to the pool, or destroys it when given an error. */
+  release(err?: Error | boolean): void;
+}
+
+/** Checks a connection out of the pool with an 'error' listener attached until it is released. */
+async function checkout(pool: PgPoolLike): Promise<Checkout> {
+  const connection = await pool.connect();
+  connection.on?.('error', ignoreConnectionError);
+  return {
+    connection,
+    release(err) {
+      connection.off?.('error', ignoreConnectionError);
+      connection.release(err);
+    },
+  };
+}
+
 /** Runs `fn` on a pooled connection, destroying it (not returning it) if `fn` failed. */
 function pooled(pool: PgPoolLike, copyStreams: CopyStreamsModule | undefined): Runner {
   const direct = pgRunner(pool, copyStreams);
   const withConnection = async <T>(fn: (runner: Runner) => Promise<T>): Promise<T> => {
-    const connection = await pool.connect();
+    const { connection, release } = await checkout(pool);
     try {
       const result = await fn(pgRunner(connection, copyStreams));
-      connection.release();
+      release();
       return result;
     } catch (error) {
-      connection.release(error instanceof Error ? error : true);
+      release(error instanceof Error ? error : true);
       throw error;
     }
   };
@@ -92,7 +118,7 @@ function pooled(pool: PgPoolLike, copyStreams: CopyStreamsModule | undefined): R
     exec: direct.exec,
     copyFrom: (copySql, source) => withConnection((runner) => runner.copyFrom(copySql, source)),
     async *copyTo(copySql) {
-      const connection = await pool.connect();
+      const { connection, release } = await checkout(pool);
       let failed: unknown;
       try {
         yield* pgRunner(connection, copyStreams).copyTo(copySql);
@@ -100,7 +126,7 @@ function pooled(pool: PgPoolLike, copyStreams: CopyStreamsModule | undefined): R
         failed = error;
         throw error;
       } finally {
-        connection.release(failed === undefined ? undefined : true);
+        release(failed === undefined ? undefined : true);
       }
     },
   };
@@ -112,12 +138,12 @@ function pgPoolDriver(pool: PgPoolLike, copyStreams: CopyStreamsModule | undefin
     copy: copyStreams !== undefined,
     root: pooled(pool, copyStreams),
     async begin(beginSql) {
-      const connection = await pool.connect();
+      const { connection, release } = await checkout(pool);
       const runner = pgRunner(connection, copyStreams);
       try {
         await runner.exec(beginSql);
       } catch (error) {
-        connection.release(true);
+        release(true);
         throw error;
       }
       return {
@@ -125,10 +151,10 @@ function pgPoolDriver(pool: PgPoolLike, copyStreams: CopyStreamsModule | undefin
         async finish(outcome) {
           try {
             await runner.exec(outcome === 'commit' ? 'COMMIT' : 'ROLLBACK');
-            connection.release();
+            release();
           } catch (error) {
             // A connection whose COMMIT/ROLLBACK failed is in an unknown state: destroy it.
-            connection.release(error instanceof Error ? error : true);
+            release(error instanceof Error ? error : true);
             throw error;
           }
         },
