@@ -90,7 +90,14 @@ export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptio
     const waitTables = (o.waitFor ?? (q.table === undefined ? [] : [q.table])).map((t) => resolveTable(t).sql);
     const mode = !o.waitForInFlight ? 'none' : waitTables.length > 0 ? 'tables' : 'fence';
     const [bound] = await read<{ hi: string | null } & InFlight>(q.bound(o.lag, mode, waitTables));
-    if (!bound || bound.hi === null) return;
+    if (!bound || bound.hi === null) {
+      o.onBound?.({ upper: '', windowClosed: false });
+      return;
+    }
+    if (o.onBound) {
+      const closed = o.window ? (await read<{ closed: boolean }>(q.windowClosed(bound.hi)))[0]?.closed === true : false;
+      o.onBound({ upper: bound.hi, windowClosed: closed });
+    }
     await waitForInFlight(sql, bound, systemClock, o.inFlightTimeout, o.pollInterval, o.signal);
 
     for (let index = 0; ; index++) {

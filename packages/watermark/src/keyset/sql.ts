@@ -111,6 +111,17 @@ export class KeysetSql {
     return { text: `SELECT ${hi} AS hi, ${waitFor}`, params };
   }
 
+  /** Whether the whole backfill window lies at or below the upper bound (nothing can still arrive in it). */
+  windowClosed(hi: string): { text: string; params: unknown[] } {
+    const end = (this.window as { end: string }).end;
+    if (this.kind === 'date')
+      return { text: 'SELECT CAST($1 AS date) <= CAST($2 AS date) + 1 AS closed', params: [end, hi] };
+    if (this.kind === 'integer') {
+      return { text: 'SELECT CAST($1 AS numeric) <= CAST($2 AS numeric) + 1 AS closed', params: [end, hi] };
+    }
+    return { text: 'SELECT CAST($1 AS timestamptz) <= CAST($2 AS timestamptz) AS closed', params: [end, hi] };
+  }
+
   /** Finds the position that ends the next page: the page-size-th row, or the last row up to the bound. */
   boundary(
     after: KeysetPosition | undefined,

@@ -62,6 +62,11 @@ export interface KeysetOptions {
    * `'1000'`). Give it its own `stateKey`: the main position is not touched, so windows can run in parallel.
    */
   window?: { start: string; end: string };
+  /**
+   * Called once per run with the upper bound, and for a `window` whether all of it lies at or below the bound
+   * (`windowClosed`: nothing can still arrive in it, so a partition may be marked done).
+   */
+  onBound?: (bound: { upper: string; windowClosed: boolean }) => void;
   /** Hold a fenced lease on `stateKey` for the run. */
   lease?: LeaseOptions;
   /** @default systemClock */

@@ -49,16 +49,24 @@ export async function* partitionedPages<R = Record<string, unknown>>(
       },
     };
     let finished = false;
+    // Done only when the run's upper bound confirms the whole window is in the past (an empty source confirms
+    // nothing, so its partitions stay open).
+    let closed = false;
     try {
       for await (const page of keysetPages<R>(sql, {
         ...keyset,
         state: fenced,
         stateKey: claim.lease.key,
         window: { start: claim.partition.start, end: claim.partition.end },
+        onBound: (bound) => {
+          closed = bound.windowClosed;
+        },
       })) {
         yield { ...page, commit: page.commit, partition: claim.partition };
       }
       keeper.check();
+      // A window that reaches above the upper bound may still receive rows: read what is safe, keep it open, stop.
+      if (!closed) return;
       await partitions.complete({ partition: claim.partition, lease: keeper.lease ?? claim.lease });
       finished = true;
     } finally {

@@ -142,6 +142,32 @@ describe('partitions claimed by many workers', () => {
     expect(await partitions.lowWatermark('dead')).toBe('2026-01-01T06:00:00Z');
   });
 
+  it('leaves a partition whose window reaches past the upper bound open, and stops there', async () => {
+    await partitions.plan('open', [
+      windows[0] as { start: string; end: string },
+      { start: '2026-01-01T02:00:00Z', end: '2999-01-01T00:00:00Z' },
+    ]);
+    const ids: number[] = [];
+    for await (const page of partitionedPages<{ id: number }>(db.sql, {
+      partitions,
+      job: 'open',
+      owner: 'w',
+      source: source(),
+      cursor: 'updated_at',
+      key: 'id',
+      state,
+      pageSize: 50,
+      clock,
+    })) {
+      ids.push(...page.rows.map((r) => r.id));
+      await page.commit();
+    }
+    expect(ids).toHaveLength(120); // everything up to the bound was read…
+    expect((await partitions.list('open')).map((p) => p.done)).toEqual([true, false]); // …but rows may still arrive
+    expect(await partitions.lowWatermark('open')).toBe('2026-01-01T02:00:00Z');
+    expect((await state.get(partitions.stateKey('open', 2)))?.owner).toBeUndefined(); // lease released
+  });
+
   it('reports the low-watermark of contiguous completions only', async () => {
     await partitions.plan('gaps', windows.slice(0, 3));
     const first = await partitions.claim('gaps', { owner: 'x' });
