@@ -1,4 +1,4 @@
-import { type Clock, InvalidOptionError, systemClock } from '@pipewright/core';
+import { type Clock, InvalidOptionError, type SqlClient, systemClock } from '@pipewright/core';
 import { InvalidRecordError, PositionError, UncommittedPageError, UnorderedSourceError } from './errors.ts';
 import { canonicalCursor, comparePositions, formatMicros } from './internal/cursor-value.ts';
 import { LeaseKeeper } from './internal/lease-keeper.ts';
@@ -74,11 +74,10 @@ export async function* incremental<T>(
     await options.onInvalid(record, error);
   };
 
-  let pendingWrite: KeysetPosition | undefined;
-  const write = async (position: KeysetPosition): Promise<void> => {
+  // With the PostgreSQL store, `tx` puts the position in the caller's transaction, beside the data it wrote.
+  const write = async (position: KeysetPosition, tx: SqlClient | undefined): Promise<void> => {
     keeper?.check();
-    await options.state.commit(options.stateKey, position, { token: keeper?.lease?.token });
-    pendingWrite = undefined;
+    await options.state.commit(options.stateKey, position, { token: keeper?.lease?.token, tx });
   };
 
   try {
@@ -101,10 +100,10 @@ export async function* incremental<T>(
         index: index++,
         last,
         done: false,
-        async commit(): Promise<void> {
+        async commit(tx?: SqlClient): Promise<void> {
           if (page.done) return;
           // Unordered sources may still hold smaller positions: only the last page may move the state.
-          if (ordered || last) await write(position);
+          if (ordered || last) await write(position, tx);
           page.done = true;
         },
       };
@@ -164,10 +163,6 @@ export async function* incremental<T>(
       check();
     }
   } finally {
-    try {
-      if (pendingWrite !== undefined) await write(pendingWrite);
-    } finally {
-      await keeper?.stop();
-    }
+    await keeper?.stop();
   }
 }
