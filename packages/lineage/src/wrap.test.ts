@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useDecoratedFixture } from '../../../test/helpers/decorators.ts';
 import type { build as Build } from './__fixtures__/decorated.ts';
 import type { LineageEvent, RunEvent } from './events.ts';
 import { createLineage, currentRun } from './run.ts';
@@ -75,40 +72,8 @@ describe('withLineage', () => {
   });
 });
 
-// Node cannot parse decorators: compile the fixture with the real TypeScript compiler in both modes, run the output.
-const root = join(import.meta.dirname, '..', '..', '..');
-const work = mkdtempSync(join(tmpdir(), 'pw-lineage-decorators-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function compile(experimentalDecorators: boolean): Promise<typeof Build> {
-  const flavour = experimentalDecorators ? 'legacy' : 'tc39';
-  const out = join(work, flavour);
-  const config = join(work, `tsconfig.${flavour}.json`);
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: join(root, 'tsconfig.base.json'),
-      compilerOptions: {
-        experimentalDecorators,
-        outDir: out,
-        rootDir: join(root, 'packages'),
-        customConditions: ['@pipewright/source'],
-        typeRoots: [join(root, 'node_modules', '@types')],
-        declaration: false,
-        declarationMap: false,
-        sourceMap: false,
-        isolatedDeclarations: false,
-      },
-      files: [join(import.meta.dirname, '__fixtures__', 'decorated.ts')],
-    }),
-  );
-  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', config], { cwd: root, stdio: 'pipe' });
-  const emitted = join(out, 'lineage', 'src', '__fixtures__', 'decorated.js');
-  const code = readFileSync(emitted, 'utf8');
-  expect(code.includes('__esDecorate(')).toBe(!experimentalDecorators);
-  expect(code.includes('__decorate(')).toBe(experimentalDecorators);
-  return ((await import(pathToFileURL(emitted).href)) as { build: typeof Build }).build;
-}
+const fixture = useDecoratedFixture<{ build: typeof Build }>(join(import.meta.dirname, '__fixtures__', 'decorated.ts'));
+const compile = async (legacy: boolean): Promise<typeof Build> => (await fixture(legacy ? 'legacy' : 'tc39')).build;
 
 describe.each([
   ['TC39 standard decorators', false],

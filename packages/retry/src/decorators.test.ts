@@ -1,62 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { FakeClock } from '@pipewright/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useDecoratedFixture } from '../../../test/helpers/decorators.ts';
 import type { build as Build } from './__fixtures__/decorated.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { circuitBreaker, retryable } from './decorators.ts';
 import { BrokenCircuitError } from './errors.ts';
 
-// Node cannot parse decorators, and a bundler's transform may only know one flavour: compile the fixture with the
-// real TypeScript compiler in both modes and run what it emitted.
-const root = join(import.meta.dirname, '..', '..', '..');
-const work = mkdtempSync(join(tmpdir(), 'pw-retry-decorators-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const compiled = new Map<boolean, Promise<typeof Build>>();
-
-function compile(experimentalDecorators: boolean): Promise<typeof Build> {
-  let build = compiled.get(experimentalDecorators);
-  if (!build) {
-    build = compileOnce(experimentalDecorators);
-    compiled.set(experimentalDecorators, build);
-  }
-  return build;
-}
-
-async function compileOnce(experimentalDecorators: boolean): Promise<typeof Build> {
-  const out = join(work, experimentalDecorators ? 'legacy' : 'tc39');
-  const config = join(work, `tsconfig.${experimentalDecorators ? 'legacy' : 'tc39'}.json`);
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: join(root, 'tsconfig.base.json'),
-      compilerOptions: {
-        experimentalDecorators,
-        outDir: out,
-        rootDir: join(root, 'packages'),
-        customConditions: ['@pipewright/source'],
-        typeRoots: [join(root, 'node_modules', '@types')],
-        declaration: false,
-        declarationMap: false,
-        sourceMap: false,
-        isolatedDeclarations: false,
-      },
-      files: [join(import.meta.dirname, '__fixtures__', 'decorated.ts')],
-    }),
-  );
-  // Type errors fail the test too: the decorator types must fit both flavours.
-  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', config], { cwd: root, stdio: 'pipe' });
-  const emitted = join(out, 'retry', 'src', '__fixtures__', 'decorated.js');
-  // Prove which flavour was emitted: legacy `__decorate` on the prototype, or the TC39 `__esDecorate` protocol.
-  const code = readFileSync(emitted, 'utf8');
-  expect(code.includes('__esDecorate(')).toBe(!experimentalDecorators);
-  expect(code.includes('__decorate(')).toBe(experimentalDecorators);
-  return ((await import(pathToFileURL(emitted).href)) as { build: typeof Build }).build;
-}
+const fixture = useDecoratedFixture<{ build: typeof Build }>(join(import.meta.dirname, '__fixtures__', 'decorated.ts'));
+const compile = async (legacy: boolean): Promise<typeof Build> => (await fixture(legacy ? 'legacy' : 'tc39')).build;
 
 describe.each([
   ['TC39 standard decorators', false],
