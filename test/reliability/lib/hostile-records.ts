@@ -99,6 +99,13 @@ const BAD_IDS: readonly unknown[] = [
 
 const STATUS = ['new', 'paid', 'shipped'] as const;
 
+/** One record per known failure (see docs/reliability.md): valid but for one field. */
+const EXPLICIT: readonly Record<string, unknown>[] = [
+  { note: 'a\uD800b' }, // valid for zod; writers stores it as U+FFFD
+  { status: 'x\uDFFFy' }, // rejected; the PostgreSQL dead-letter queue refuses it
+  { status: deepArray }, // rejected; the dead-letter queue overflows the stack
+];
+
 /** A valid order's fields (id assigned later); payload is a small JSON object. */
 const validFields = fc.record({
   amount: fc
@@ -134,6 +141,8 @@ export function hostileRecords(count: number, seed: number, firstId: number, wit
   const samples = fc.sample(fc.tuple(validFields, mutation), { seed, numRuns: count });
   return samples.map(([valid, m], i) => {
     const record: Record<string, unknown> = { id: firstId + i, ...valid };
+    // The known failures, once each at the start, whatever the seed draws.
+    if (withKnownFailures && i < EXPLICIT.length) return { ...record, ...EXPLICIT[i] };
     if (m.pristine) return record;
     FIELDS.forEach((field, f) => {
       const plan = m.plan[f];

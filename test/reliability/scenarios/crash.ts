@@ -111,7 +111,7 @@ export async function crashScenario(options: CrashOptions): Promise<ScenarioResu
       runs++;
       if (outcome.hung || (!outcome.killed && outcome.code !== 0)) {
         problems.push(
-          `run ${runs} (${plan.phase}) ${outcome.hung ? 'hung' : `failed ${outcome.code}`}: ${outcome.stderr.slice(0, 800)}`,
+          `run ${runs} (${plan.phase}) ${outcome.hung ? 'hung' : `failed ${outcome.code}`}: last events ${outcome.events.slice(-8).join(',')}; output ${outcome.lines.join(' | ')}; ${outcome.stderr.slice(0, 800)}`,
         );
         break;
       }
