@@ -11,6 +11,16 @@ import { createRunAudit } from './audit.ts';
 const db = useTestDatabase();
 
 describe('run audit', () => {
+  it('reads without migrating: a read-only caller finds nothing and creates nothing', async () => {
+    const schema = `${db.schema}_reads`;
+    const audit = createRunAudit({ sql: db.sql, schema });
+    expect(await audit.lastSuccess('orders-sync')).toBeUndefined();
+    expect(await audit.failures()).toEqual([]);
+    expect(await audit.steps('no-such-run')).toEqual([]);
+    const { rows } = await db.sql.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    expect(rows).toHaveLength(0);
+  });
+
   it('records one row per run and per step, with counts, timings, checksum and errors', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 20, 23, 0));
     const audit = createRunAudit({ sql: db.sql, schema: db.schema, clock });

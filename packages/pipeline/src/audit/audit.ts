@@ -33,7 +33,7 @@ export interface AuditRun {
 }
 
 export interface RunAudit {
-  /** Applies the audit migrations (done automatically on first use). */
+  /** Applies the audit migrations (done automatically by the first write; reads never migrate). */
   migrate(): Promise<void>;
   /**
    * Records the start of a run. With `abandonPrevious` (set by a job holding its lock), runs of the same
@@ -113,8 +113,17 @@ export function createRunAudit(options: RunAuditOptions): RunAudit {
     );
     return ready;
   };
+  // Reads never migrate, so a role without CREATE (the on-call CLI) can read; before the first write there is
+  // simply nothing to read.
+  const readable = async (): Promise<boolean> => {
+    if (ready) return ready.then(() => true);
+    const { rows } = await sql.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [
+      `${s}.pipeline_step_runs`,
+    ]);
+    return rows[0]?.found === true;
+  };
   const oneRun = async (where: string, params: unknown[]): Promise<AuditRun | undefined> => {
-    await prepare();
+    if (!(await readable())) return undefined;
     const { rows } = await sql.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${s}.pipeline_runs ${where} LIMIT 1`, params);
     return rows[0] && toRun(rows[0]);
   };
@@ -194,7 +203,7 @@ export function createRunAudit(options: RunAuditOptions): RunAudit {
       return oneRun(`WHERE pipeline = $1 AND status <> 'running' ORDER BY finished_at DESC`, [pipeline]);
     },
     async failures(query = {}) {
-      await prepare();
+      if (!(await readable())) return [];
       const since = query.since ?? new Date(clock.now() - 24 * 3600_000);
       const { rows } = await sql.query<RunRow>(
         `SELECT ${RUN_COLUMNS} FROM ${s}.pipeline_runs
@@ -206,7 +215,7 @@ export function createRunAudit(options: RunAuditOptions): RunAudit {
       return rows.map(toRun);
     },
     async steps(runId) {
-      await prepare();
+      if (!(await readable())) return [];
       const { rows } = await sql.query<{
         step: string;
         status: AuditStep['status'];
