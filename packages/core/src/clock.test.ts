@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { abortableSleep, FakeClock, systemClock } from './clock.ts';
 
@@ -112,5 +113,19 @@ describe('abortableSleep', () => {
     const pending = systemClock.sleep(60_000, controller.signal);
     controller.abort(new Error('stop'));
     await expect(pending).rejects.toThrow('stop');
+  });
+});
+
+describe('systemClock and process lifetime', () => {
+  // A job whose only pending work is a retry backoff must not exit in the middle of it (silently, with code 0).
+  it('a pending sleep keeps the process alive; a background timer does not', () => {
+    const clockModule = new URL('./clock.ts', import.meta.url).href;
+    const script = `
+      import { systemClock } from ${JSON.stringify(clockModule)};
+      systemClock.setTimer(() => console.log('background timer fired'), 5000);
+      systemClock.sleep(30).then(() => console.log('slept'));
+    `;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(output.trim()).toBe('slept');
   });
 });

@@ -14,13 +14,17 @@ function abortReason(signal: AbortSignal): unknown {
 
 /** Sleeps on `clock`, interrupted at once by `signal`; listeners and timers are always cleaned up. */
 export function abortableSleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return sleepOn(clock.setTimer.bind(clock), ms, signal);
+}
+
+function sleepOn(setTimer: Clock['setTimer'], ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       cancel();
       reject(abortReason(signal as AbortSignal));
     };
-    const cancel = clock.setTimer(() => {
+    const cancel = setTimer(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
@@ -28,16 +32,23 @@ export function abortableSleep(clock: Clock, ms: number, signal?: AbortSignal): 
   });
 }
 
-/** The real clock: `Date.now()` and Node timers (unref'd, so a pending sleep never keeps a process alive). */
+function nodeTimer(fn: () => void, ms: number, keepAlive: boolean): () => void {
+  const handle = setTimeout(fn, Math.max(0, ms));
+  if (!keepAlive) handle.unref?.();
+  return () => clearTimeout(handle);
+}
+
+/**
+ * The real clock: `Date.now()` and Node timers. A `sleep` is work in progress (a retry backoff), so it keeps the
+ * process alive; a `setTimer` is background work (a heartbeat, a flush) and does not.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep(ms, signal) {
-    return abortableSleep(systemClock, ms, signal);
+    return sleepOn((fn, delay) => nodeTimer(fn, delay, true), ms, signal);
   },
   setTimer(fn, ms) {
-    const handle = setTimeout(fn, Math.max(0, ms));
-    handle.unref?.();
-    return () => clearTimeout(handle);
+    return nodeTimer(fn, ms, false);
   },
 };
 

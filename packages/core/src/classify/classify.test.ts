@@ -62,6 +62,7 @@ describe('classify: PostgreSQL SQLSTATEs', () => {
     'Connection terminated due to connection timeout',
     'timeout exceeded when trying to connect',
     'Client has encountered a connection error and is not queryable',
+    'Query read timeout',
   ])('node-postgres connection loss "%s" is transient', (message) => {
     expect(classify(new Error(message)).kind).toBe('transient');
   });

@@ -66,8 +66,9 @@ export const networkRule: ClassificationRule = (error) => {
 };
 
 // node-postgres reports a dropped socket or a pool timeout with plain messages and no code.
+// `Query read timeout` is the client-side `query_timeout`: the server stopped answering (a black-holed link).
 const PG_CONNECTION_MESSAGES =
-  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed and is not queryable)/;
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed and is not queryable|Query read timeout)/;
 
 export const pgConnectionRule: ClassificationRule = (error) =>
   error instanceof Error && PG_CONNECTION_MESSAGES.test(error.message)
