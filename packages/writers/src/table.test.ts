@@ -107,6 +107,9 @@ describe('value encoders', () => {
     expect(refusal('numeric', Number.POSITIVE_INFINITY)).toMatch(/expected a decimal/);
     expect(refusal('real', 'x')).toMatch(/expected a number/);
     expect(refusal('text', 'a\u0000')).toMatch(/0x00/);
+    expect(refusal('text', 'a\uD800b')).toMatch(/lone surrogate/); // reliability suite: was stored as U+FFFD
+    expect(refusal('varchar(9)', '\uDFFF')).toMatch(/lone surrogate/);
+    expect(encode('text', 'pair 😀')).toBe('pair 😀');
     expect(refusal('varchar(2)', 'abc')).toMatch(/too long/);
     expect(encode('varchar(2)', '😀😀')).toBe('😀😀'); // counted in characters, like PostgreSQL
     expect(refusal('boolean', 'yes')).toMatch(/expected a boolean/);
