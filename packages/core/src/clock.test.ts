@@ -121,9 +121,9 @@ describe('systemClock and process lifetime', () => {
   it('a pending sleep keeps the process alive; a background timer does not', () => {
     const clockModule = new URL('./clock.ts', import.meta.url).href;
     const script = `
-      import { systemClock } from ${JSON.stringify(clockModule)};
+      import { abortableSleep, systemClock } from ${JSON.stringify(clockModule)};
       systemClock.setTimer(() => console.log('background timer fired'), 5000);
-      systemClock.sleep(30).then(() => console.log('slept'));
+      systemClock.sleep(30).then(() => abortableSleep(systemClock, 30)).then(() => console.log('slept'));
     `;
     const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(output.trim()).toBe('slept');

@@ -12,9 +12,12 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** Sleeps on `clock`, interrupted at once by `signal`; listeners and timers are always cleaned up. */
+/**
+ * Sleeps on `clock`, interrupted at once by `signal` (every `Clock.sleep` honours its signal). On `systemClock`
+ * the pending sleep keeps the process alive: a job waiting out a retry backoff must not exit halfway.
+ */
 export function abortableSleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return sleepOn(clock.setTimer.bind(clock), ms, signal);
+  return clock.sleep(ms, signal);
 }
 
 function sleepOn(setTimer: Clock['setTimer'], ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -76,7 +79,7 @@ export class FakeClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return abortableSleep(this, ms, signal);
+    return sleepOn(this.setTimer.bind(this), ms, signal);
   }
 
   setTimer(fn: () => void, ms: number): () => void {
