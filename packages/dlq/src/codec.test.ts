@@ -13,7 +13,7 @@ describe('tagged JSON codec', () => {
       fc.bigInt(),
       fc.date(),
       fc.uint8Array().map((a) => Buffer.from(a)),
-      fc.constantFrom(Number.NaN, -0, Number.POSITIVE_INFINITY, '\u0000', 'a\u0000b'),
+      fc.constantFrom(Number.NaN, -0, Number.POSITIVE_INFINITY, '\u0000', 'a\u0000b', 'a\uD800b', '\uDC00\u0000'),
     );
     const value = fc.letrec((tie) => ({
       tree: fc.oneof(
@@ -29,6 +29,15 @@ describe('tagged JSON codec', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('keeps lone surrogates in values and keys without writing an escape PostgreSQL json refuses', () => {
+    const value = { note: 'a\uD800b', ['k\uDFFF']: ['\uD83D'], fine: 'emoji 🚀' };
+    const text = encodeValue(value);
+    expect(text).not.toMatch(/\\ud[89a-f]/i);
+    expect(decodeValue(text)).toStrictEqual(value);
+    const long = 'x\uD800'.repeat(20_000);
+    expect(decodeValue(encodeValue(long))).toBe(long);
   });
 
   it('writes plain JSON for plain values and escapes objects that carry the tag key', () => {

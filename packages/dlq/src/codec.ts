@@ -11,6 +11,8 @@
  * | Map / Set                     | `{"$pw":"map"/"set","v":[…]}`               |
  * | an object with its own `$pw`  | `{"$pw":"object","v":[[key, value], …]}`    |
  * | a string holding NUL (U+0000) | `{"$pw":"nul","v":["parts", "between"]}`    |
+ * | a string with a lone surrogate | `{"$pw":"utf16","v":[97, 55296, 98]}`      |
+ * | an object with such a key     | `{"$pw":"object","v":[[key, value], …]}`    |
  *
  * Other class instances are stored as their JSON (like `JSON.stringify`). The text is valid JSON, so it can be
  * queried in PostgreSQL (`record->>'status'`).
@@ -31,6 +33,8 @@ export function encodeValue(value: unknown): string {
 export function toTagged(value: unknown): unknown {
   switch (typeof value) {
     case 'string':
+      // A lone UTF-16 surrogate becomes a `\ud800` escape that PostgreSQL's json refuses: keep the code units.
+      if (!value.isWellFormed()) return { [TAG]: 'utf16', v: codeUnits(value) };
       // PostgreSQL cannot hold NUL in text, and `record->>'field'` would fail on a `\u0000` escape.
       return value.includes('\u0000') ? { [TAG]: 'nul', v: value.split('\u0000') } : value;
     case 'number':
@@ -69,7 +73,9 @@ function tagObject(value: Record<string, unknown>): unknown {
     if (special !== NOT_SPECIAL) return special;
   }
   const keys = Object.keys(value);
-  if (Object.hasOwn(value, TAG)) return { [TAG]: 'object', v: tagArray(keys.map((key) => [key, value[key]])) };
+  if (Object.hasOwn(value, TAG) || !keys.every((key) => key.isWellFormed())) {
+    return { [TAG]: 'object', v: tagArray(keys.map((key) => [key, value[key]])) };
+  }
   let copy: Record<string, unknown> | undefined;
   for (const key of keys) {
     const item = value[key];
@@ -83,6 +89,19 @@ function tagObject(value: Record<string, unknown>): unknown {
 }
 
 const NOT_SPECIAL: unique symbol = Symbol('not-special');
+
+function codeUnits(text: string): number[] {
+  const units = new Array<number>(text.length);
+  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+  return units;
+}
+
+function fromCodeUnits(units: readonly number[]): string {
+  let text = '';
+  // In slices: String.fromCharCode takes its units as arguments, and arguments are limited in number.
+  for (let i = 0; i < units.length; i += 8192) text += String.fromCharCode(...units.slice(i, i + 8192));
+  return text;
+}
 
 function tagSpecial(value: object): unknown {
   if (value instanceof Date) {
@@ -119,6 +138,8 @@ function reviver(_key: string, value: unknown): unknown {
       return Number(v);
     case 'nul':
       return (v as string[]).join('\u0000');
+    case 'utf16':
+      return fromCodeUnits(v as number[]);
     case 'undefined':
       sawUndefined = true;
       return UNDEFINED;

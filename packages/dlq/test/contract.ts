@@ -44,6 +44,7 @@ export function deadLetterQueueContract(backend: string, make: QueueFactory): vo
         missing: undefined,
         holes: [undefined, null, 'x'],
         text: 'emoji 🚀, accents é, quote " backslash \\ nul \u0000 end',
+        loneSurrogate: 'a\uD800b',
         nested: { deep: { deeper: [{ $pw: 'looks like a tag', v: 1n }] } },
         map: new Map<unknown, unknown>([
           [1n, 'one'],
