@@ -40,14 +40,9 @@ try {
   }
   if (wanted('hostile_input')) {
     const records = Number(process.env.RELIABILITY_RECORDS ?? 100_000);
-    const r = await hostileScenario({ records, seed, pgUrl: server?.url, knownFailures: false });
+    const r = await hostileScenario({ records, seed, pgUrl: server?.url });
     results.push(r);
     log('hostile_input done');
-  }
-  if (wanted('hostile_known_failures')) {
-    const r = await hostileScenario({ records: 4000, seed, pgUrl: server?.url, knownFailures: true });
-    results.push({ ...r, scenario: 'hostile_known_failures' });
-    log('hostile_known_failures done');
   }
   if (wanted('injection_secrets')) {
     results.push(await secretsScenario({ seed, server }));
@@ -59,7 +54,7 @@ try {
     results.push(await faultsScenario({ mode, runs, seed: seed + 3, server }));
     log(`faults_${mode} done`);
   }
-  if (wanted('known_regressions')) results.push(await regressionsScenario());
+  if (wanted('regressions')) results.push(await regressionsScenario());
 } finally {
   await server?.stop();
 }

@@ -31,6 +31,52 @@ describe('tagged JSON codec', () => {
     );
   });
 
+  it('stores a tree deeper than any call stack as one deep tag, below a bounded depth of plain JSON', () => {
+    let value: unknown = { leaf: [1n, new Date(0), 'a\u0000b', new Map([[1, new Set([Number.NaN])]])] };
+    for (let i = 0; i < 100_000; i++)
+      value = i % 3 === 0 ? [value, i] : i % 3 === 1 ? { ['k' + i]: value } : new Map([['m', value]]);
+    const text = encodeValue(value);
+    const plainDepth = text.indexOf('"$pw":"deep"');
+    expect(plainDepth).toBeGreaterThan(0);
+    // What precedes the tag is ordinary nested JSON of a depth PostgreSQL's json parser follows.
+    expect(
+      text
+        .slice(0, plainDepth)
+        .split('')
+        .filter((c) => c === '[' || c === '{').length,
+    ).toBeLessThan(600);
+    let back = decodeValue(text) as unknown;
+    let original = value;
+    for (let i = 0; i < 100_000; i++) {
+      if (Array.isArray(original)) {
+        expect(back).toEqual([expect.anything(), original[1]]);
+        [original, back] = [original[0], (back as unknown[])[0]];
+      } else if (original instanceof Map) {
+        expect(back).toBeInstanceOf(Map);
+        [original, back] = [original.get('m'), (back as Map<string, unknown>).get('m')];
+      } else {
+        const key = Object.keys(original as object)[0] as string;
+        expect(Object.keys(back as object)).toEqual([key]);
+        [original, back] = [(original as Record<string, unknown>)[key], (back as Record<string, unknown>)[key]];
+      }
+    }
+    expect(back).toStrictEqual(original);
+  });
+
+  it('marks a circular reference instead of overflowing', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    let level = decodeValue(encodeValue(cyclic)) as Record<string, unknown>;
+    let depth = 0;
+    while (typeof level.self === 'object') {
+      expect(level.a).toBe(1);
+      level = level.self as Record<string, unknown>;
+      depth++;
+    }
+    expect(level.self).toBe('[Circular]');
+    expect(depth).toBeGreaterThan(200);
+  });
+
   it('keeps lone surrogates in values and keys without writing an escape PostgreSQL json refuses', () => {
     const value = { note: 'a\uD800b', ['k\uDFFF']: ['\uD83D'], fine: 'emoji 🚀' };
     const text = encodeValue(value);

@@ -13,10 +13,14 @@
  * | a string holding NUL (U+0000) | `{"$pw":"nul","v":["parts", "between"]}`    |
  * | a string with a lone surrogate | `{"$pw":"utf16","v":[97, 55296, 98]}`      |
  * | an object with such a key     | `{"$pw":"object","v":[[key, value], …]}`    |
+ * | containers nested > 256 deep  | `{"$pw":"deep","v":"<tagged JSON text>"}`   |
+ * | a reference to an ancestor    | `{"$pw":"circular"}` (decoded as `'[Circular]'`) |
  *
  * Other class instances are stored as their JSON (like `JSON.stringify`). The text is valid JSON, so it can be
  * queried in PostgreSQL (`record->>'status'`).
  */
+
+import { deepJson, MAX_DEPTH, parseDeep } from './internal/deep-json.ts';
 
 const TAG = '$pw';
 const UNDEFINED: unique symbol = Symbol('pw-undefined');
@@ -30,7 +34,7 @@ export function encodeValue(value: unknown): string {
  * where something inside them had to be tagged, so a plain record costs one walk and no copy; `JSON.stringify`
  * of the result (one native call, even for a whole batch) is faster than any hand-written encoder.
  */
-export function toTagged(value: unknown): unknown {
+export function toTagged(value: unknown, depth = 0): unknown {
   switch (typeof value) {
     case 'string':
       // A lone UTF-16 surrogate becomes a `\ud800` escape that PostgreSQL's json refuses: keep the code units.
@@ -46,18 +50,22 @@ export function toTagged(value: unknown): unknown {
       return { [TAG]: 'undefined' };
     case 'object':
       if (value === null) return null;
-      if (Array.isArray(value)) return tagArray(value);
-      return tagObject(value as Record<string, unknown>);
+      // Deeper than any call stack or PostgreSQL's json parser can follow (or circular): written iteratively.
+      if (depth >= MAX_DEPTH) return { [TAG]: 'deep', v: deepJson(value, leafJson) };
+      if (Array.isArray(value)) return tagArray(value, depth + 1);
+      return tagObject(value as Record<string, unknown>, depth + 1);
     default:
       return value; // booleans; functions and symbols are dropped by JSON.stringify, as they carry no data
   }
 }
 
-function tagArray(items: readonly unknown[]): readonly unknown[] {
+const leafJson = (value: unknown): string | undefined => JSON.stringify(toTagged(value));
+
+function tagArray(items: readonly unknown[], depth: number): readonly unknown[] {
   let copy: unknown[] | undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const tagged = toTagged(item);
+    const tagged = toTagged(item, depth);
     if (tagged !== item) {
       copy ??= items.slice();
       copy[i] = tagged;
@@ -66,20 +74,26 @@ function tagArray(items: readonly unknown[]): readonly unknown[] {
   return copy ?? items;
 }
 
-function tagObject(value: Record<string, unknown>): unknown {
+function tagObject(value: Record<string, unknown>, depth: number): unknown {
   const proto = Object.getPrototypeOf(value);
   if ((proto !== Object.prototype && proto !== null) || typeof value.toJSON === 'function') {
-    const special = tagSpecial(value);
+    const special = tagSpecial(value, depth);
     if (special !== NOT_SPECIAL) return special;
   }
   const keys = Object.keys(value);
   if (Object.hasOwn(value, TAG) || !keys.every((key) => key.isWellFormed())) {
-    return { [TAG]: 'object', v: tagArray(keys.map((key) => [key, value[key]])) };
+    return {
+      [TAG]: 'object',
+      v: tagArray(
+        keys.map((key) => [key, value[key]]),
+        depth,
+      ),
+    };
   }
   let copy: Record<string, unknown> | undefined;
   for (const key of keys) {
     const item = value[key];
-    const tagged = toTagged(item);
+    const tagged = toTagged(item, depth);
     if (tagged !== item) {
       copy ??= { ...value };
       copy[key] = tagged;
@@ -103,7 +117,7 @@ function fromCodeUnits(units: readonly number[]): string {
   return text;
 }
 
-function tagSpecial(value: object): unknown {
+function tagSpecial(value: object, depth: number): unknown {
   if (value instanceof Date) {
     const time = value.getTime();
     return { [TAG]: 'date', v: Number.isNaN(time) ? null : value.toISOString() };
@@ -112,11 +126,12 @@ function tagSpecial(value: object): unknown {
     const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
     return { [TAG]: Buffer.isBuffer(value) ? 'buffer' : 'bytes', v: base64 };
   }
-  if (value instanceof Map) return { [TAG]: 'map', v: tagArray([...value]) };
-  if (value instanceof Set) return { [TAG]: 'set', v: tagArray([...value]) };
-  if (value instanceof String || value instanceof Number || value instanceof Boolean) return toTagged(value.valueOf());
+  if (value instanceof Map) return { [TAG]: 'map', v: tagArray([...value], depth) };
+  if (value instanceof Set) return { [TAG]: 'set', v: tagArray([...value], depth) };
+  if (value instanceof String || value instanceof Number || value instanceof Boolean)
+    return toTagged(value.valueOf(), depth);
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return toTagged(toJSON.call(value, ''));
+  if (typeof toJSON === 'function') return toTagged(toJSON.call(value, ''), depth);
   // Another class instance: its own enumerable fields, like JSON.stringify (copied, so no toJSON is called).
   return NOT_SPECIAL;
 }
@@ -158,6 +173,10 @@ function reviver(_key: string, value: unknown): unknown {
     case 'object':
       if (sawUndefined) for (const pair of v as unknown[][]) restoreUndefined(pair as never);
       return Object.fromEntries(v as [string, unknown][]);
+    case 'deep':
+      return parseDeep(v as string, reviver);
+    case 'circular':
+      return '[Circular]';
     default:
       return value;
   }

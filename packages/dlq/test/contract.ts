@@ -97,6 +97,26 @@ export function deadLetterQueueContract(backend: string, make: QueueFactory): vo
       expect(await dlq.get('not an id')).toBeUndefined();
     });
 
+    it('keeps a record nested 20,000 deep beside ordinary ones in the same batch', async () => {
+      const dlq = await make({ clock: new FakeClock(T0) });
+      let deep: unknown = { bottom: 5n };
+      for (let i = 0; i < 20_000; i++) deep = i % 2 ? [deep] : { down: deep };
+      const results = await dlq.sendMany([
+        { record: { id: 1 }, error: new RecordError('fine'), pipeline: 'deep' },
+        { record: deep, error: new RecordError('too deep'), pipeline: 'deep' },
+      ]);
+      expect(results.map((r) => r.created)).toEqual([true, true]);
+      let level = (await dlq.get(results[1]?.id as string))?.record;
+      let depth = 0;
+      while (typeof level === 'object' && level !== null && !('bottom' in level)) {
+        level = Array.isArray(level) ? level[0] : (level as { down: unknown }).down;
+        depth++;
+      }
+      expect(depth).toBe(20_000);
+      expect(level).toStrictEqual({ bottom: 5n });
+      expect((await dlq.get(results[0]?.id as string))?.record).toStrictEqual({ id: 1 });
+    });
+
     it('updates one entry on an idempotent re-send instead of duplicating it', async () => {
       const clock = new FakeClock(T0);
       const dlq = await make({ clock });

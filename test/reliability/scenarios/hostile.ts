@@ -26,8 +26,6 @@ export interface HostileOptions {
   seed: number;
   batchSize?: number;
   pgUrl?: string;
-  /** Include the inputs that break a package today (lone surrogates, 5,000-deep nesting). @default true */
-  knownFailures?: boolean;
 }
 
 const prototypes = [Object.prototype, Array.prototype, Function.prototype, String.prototype];
@@ -89,7 +87,7 @@ export async function hostileScenario(options: HostileOptions): Promise<Scenario
     };
     for (let offset = 0; offset < options.records; offset += batchSize) {
       const n = Math.min(batchSize, options.records - offset);
-      const batch = hostileRecords(n, options.seed + offset, 1_000_000 + offset, options.knownFailures ?? true);
+      const batch = hostileRecords(n, options.seed + offset, 1_000_000 + offset);
       total += n;
       const letter = (index: number, record: unknown, reason: string): DeadLetterInput => ({
         record,
