@@ -1,9 +1,9 @@
 import { InvalidOptionError, migrate, type SqlClient } from '@pipewright/core';
-import { dedupeStacks, pgBatchDocument } from './internal/batch-encoding.ts';
-import { type CapturedRow, captureBatch } from './internal/capture.ts';
+import { captureBatch } from './internal/capture.ts';
 import { pgWhere } from './internal/pg-filter.ts';
 import { entryColumns, type PgNames, pgMigrations, pgNames } from './internal/pg-schema.ts';
-import { claimStatement, completeStatement, sendStatement, transitionStatement } from './internal/pg-statements.ts';
+import { sendRows } from './internal/pg-send.ts';
+import { claimStatement, completeStatement, transitionStatement } from './internal/pg-statements.ts';
 import { QueueBase } from './internal/queue-base.ts';
 import { type ClaimBackend, type ClaimRequest, type CompleteRequest, outcomeOf } from './internal/redrive-loop.ts';
 import { creationEvent, iso, type RawEntry, toEntry } from './internal/rows.ts';
@@ -64,23 +64,17 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
   }
 
   async sendMany<T>(inputs: readonly DeadLetterInput<T>[]): Promise<SendResult[]> {
+    if (!Array.isArray(inputs)) throw new InvalidOptionError('inputs', 'an array of dead-letter inputs', inputs);
+    if (inputs.length === 0) return [];
     const now = this.options.clock.now();
-    const { rows, slots } = captureBatch(inputs, this.captureContext(now));
-    if (rows.length === 0) return [];
-    const { hashes, stacks, rowHash } = dedupeStacks(rows);
-    const { rows: written } = await this.#sql.query<{ id: string; idempotency_key: string; inserted: boolean }>(
-      sendStatement(this.#names),
-      [pgBatchDocument(rows, rowHash), hashes, stacks, iso(now)],
+    const context = this.captureContext(now);
+    return sendRows(
+      this.#sql,
+      this.#names,
+      inputs.length,
+      (start, end) => captureBatch(inputs.slice(start, end), context, start),
+      iso(now),
     );
-    const byKey = new Map<string, { id: string; inserted: boolean }>();
-    for (const row of written) byKey.set(row.idempotency_key, row);
-    const seen = new Set<number>();
-    return slots.map((slot) => {
-      const row = byKey.get((rows[slot] as CapturedRow).key) as { id: string; inserted: boolean };
-      const created = row.inserted && !seen.has(slot);
-      seen.add(slot);
-      return { id: row.id, created };
-    });
   }
 
   async get<T = unknown>(id: string): Promise<DeadLetterEntry<T> | undefined> {

@@ -70,3 +70,51 @@ export function pgBatchDocument(rows: readonly CapturedRow[], stackHash: readonl
   }
   return JSON.stringify(doc);
 }
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value for COPY's text format: backslash, tab, newline and carriage return escaped. */
+function copyText(value: string): string {
+  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] as string) : value;
+}
+
+function copyNullable(value: string | null): string {
+  return value === null ? '\\N' : copyText(value);
+}
+
+/** JSON text has no raw control characters, so only its backslashes need doubling. */
+function copyJson(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'null';
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+}
+
+/**
+ * The batch as COPY text rows in the staging table's column order, yielded in chunks of about 64 kB so the
+ * server parses one chunk while the next is encoded.
+ */
+export function* copyRows(rows: readonly CapturedRow[], stackHash: readonly (string | null)[]): Generator<string> {
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  const iso = (ms: number): string => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
+  let chunk = '';
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as CapturedRow;
+    chunk += `${copyText(r.key)}\t${copyText(r.pipeline)}\t${copyText(r.step)}\t${copyNullable(r.runId)}\t${
+      r.source === null ? '\\N' : copyJson(r.source)
+    }\t${copyJson(r.record)}\t${copyText(r.errorClass)}\t${copyNullable(r.errorCode)}\t${copyText(r.errorMessage)}\t${
+      stackHash[i] ?? '\\N'
+    }\t${r.errorKind}\t${copyText(r.errorReason)}\t${r.attempt}\t${r.count}\t${iso(r.firstFailedAt)}\t${iso(r.failedAt)}\n`;
+    if (chunk.length >= 65_536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}

@@ -37,9 +37,10 @@ export interface CaptureContext {
 const SEP = '\u001f';
 const MAX_KEY_LENGTH = 200;
 
-/** NUL cannot be stored in PostgreSQL text; error texts keep a visible replacement instead. */
+/** NUL and lone surrogates cannot be stored in PostgreSQL text; error texts keep a visible U+FFFD instead. */
 function text(value: string): string {
-  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+  const wellFormed = value.isWellFormed() ? value : value.toWellFormed();
+  return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
 }
 
 function errorCode(error: Error): string | null {
@@ -125,13 +126,14 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
 export function captureBatch(
   inputs: readonly DeadLetterInput[],
   context: CaptureContext,
+  firstIndex = 0,
 ): { rows: CapturedRow[]; slots: number[] } {
   if (!Array.isArray(inputs)) throw new InvalidOptionError('inputs', 'an array of dead-letter inputs', inputs);
   const rows: CapturedRow[] = [];
   const slots = new Array<number>(inputs.length);
   const byKey = new Map<string, number>();
   for (let i = 0; i < inputs.length; i++) {
-    const row = captureOne(inputs[i] as DeadLetterInput, context, i);
+    const row = captureOne(inputs[i] as DeadLetterInput, context, firstIndex + i);
     const existing = byKey.get(row.key);
     if (existing === undefined) {
       byKey.set(row.key, rows.length);

@@ -6,6 +6,8 @@ export interface PgNames {
   audit: string;
   stacks: string;
   component: string;
+  /** The unique index on the idempotency key, as a unique violation names it. */
+  keyIndex: string;
 }
 
 export function pgNames(schema: string, table: string): PgNames {
@@ -16,6 +18,7 @@ export function pgNames(schema: string, table: string): PgNames {
     audit: `${quoteIdentifier(schema)}.${quoteIdentifier(`${table}_audit`)}`,
     stacks: `${quoteIdentifier(schema)}.${quoteIdentifier(`${table}_stacks`)}`,
     component: `dlq:${table}`,
+    keyIndex: `${table}_key`,
   };
 }
 

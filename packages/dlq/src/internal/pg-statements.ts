@@ -2,40 +2,6 @@ import type { PgNames } from './pg-schema.ts';
 import { entryColumns } from './pg-schema.ts';
 
 /**
- * One statement for a whole batch (`$1` the rows as one JSON document, `$2`/`$3` hashes and texts of its distinct stacks, `$4` now), upsert on the idempotency key (a re-send adds to the
- * count and moves the last failure time; a resolved or discarded entry re-opens as pending, with an audit row).
- */
-export function sendStatement(n: PgNames): string {
-  return `WITH stacks AS (
-    INSERT INTO ${n.stacks} (hash, stack) SELECT * FROM unnest($2::text[], $3::text[]) ON CONFLICT (hash) DO NOTHING
-  ), up AS (
-    INSERT INTO ${n.table} AS d (idempotency_key, pipeline, step, run_id, source, record, error_class, error_code,
-      error_message, stack_hash, error_kind, error_reason, attempt, failure_count, first_failed_at, last_failed_at,
-      updated_at)
-    SELECT u.k, u.p, u.s, u.r, u.src, u.rec, u.ec, u.eco, u.em, u.sh, u.ek, u.er, u.a, u.c, u.ff, u.lf,
-      $4::timestamptz
-    FROM json_to_recordset($1::json) AS u(k text, p text, s text, r text, src json, rec json, ec text, eco text,
-      em text, sh text, ek text, er text, a int, c int, ff timestamptz, lf timestamptz)
-    ON CONFLICT (idempotency_key) DO UPDATE SET
-      failure_count = d.failure_count + excluded.failure_count,
-      first_failed_at = least(d.first_failed_at, excluded.first_failed_at),
-      last_failed_at = greatest(d.last_failed_at, excluded.last_failed_at),
-      run_id = excluded.run_id, record = excluded.record, source = excluded.source, attempt = excluded.attempt,
-      error_class = excluded.error_class, error_code = excluded.error_code, error_message = excluded.error_message,
-      stack_hash = excluded.stack_hash, error_kind = excluded.error_kind, error_reason = excluded.error_reason,
-      state = CASE WHEN d.state IN ('resolved', 'discarded') THEN 'pending' ELSE d.state END,
-      prev_state = d.state,
-      updated_at = excluded.updated_at
-    RETURNING id, idempotency_key, state, prev_state, (xmax = 0) AS inserted
-  ), audit AS (
-    INSERT INTO ${n.audit} (entry_id, at, from_state, to_state, actor, why)
-    SELECT id, $4::timestamptz, prev_state, 'pending', 'send', 'failed again'
-    FROM up WHERE NOT inserted AND prev_state IN ('resolved', 'discarded')
-  )
-  SELECT id::text AS id, idempotency_key, inserted FROM up`;
-}
-
-/**
  * Claims one entry with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same one, and records
  * the transition in the same statement. `$1` now, `$2` lease end, `$3` token, `$4` actor; filter from `$5`.
  */
