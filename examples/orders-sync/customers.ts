@@ -1,6 +1,6 @@
 // The API half of the demo: customers from a paginated HTTP API, with retries on 429/503/timeouts, validated at
 // the boundary, drifting and malformed records dead-lettered, merged into the warehouse, and the API position
-// committed right after the rows (re-reading a page changes nothing).
+// committed in the same transaction as the rows.
 import { RecordError, type SqlClient } from '@pipewright/core';
 import type { DeadLetterQueue } from '@pipewright/dlq';
 import type { StepContext } from '@pipewright/pipeline';
@@ -121,11 +121,9 @@ export async function syncCustomers(
       result.inserted += written.inserted;
       result.updated += written.updated;
       await ctx.checkLease(tx);
+      // The API position commits in the same transaction as the rows (the state store is on this database).
+      await page.commit(tx);
     });
-    // watermark's incremental() commits through the state store's own client (it ignores a `tx`), so the API
-    // position is committed right after the rows: a crash in between re-reads the page, and the merge makes
-    // that re-read change nothing (at-least-once delivery, exactly-once effect).
-    await page.commit();
     result.read += page.rows.length;
     result.loaded += validation.valid.length;
     onProgress(result.read);
