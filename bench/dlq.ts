@@ -6,7 +6,6 @@ import { createSqlClient, RecordError } from '@pipewright/core';
 import { createPostgresDeadLetterQueue, createRedisDeadLetterQueue, type DeadLetterInput } from '@pipewright/dlq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import * as copyStreams from 'pg-copy-streams';
 import { benchRuns, benchScale, interleave, report } from './lib/harness.ts';
 import { type StandardRecord, standardRecords } from './lib/records.ts';
 
@@ -34,8 +33,7 @@ for (const record of standardRecords(scale)) {
 const bigintSafe = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
 
 const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
-// With pg-copy-streams the queue streams each batch by COPY (the fast path); without, one JSON document.
-const sql = createSqlClient(pool, { copyStreams });
+const sql = createSqlClient(pool);
 const redis = new Redis(REDIS_URL);
 
 async function deleteKeys(): Promise<void> {

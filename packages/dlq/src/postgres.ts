@@ -64,17 +64,10 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
   }
 
   async sendMany<T>(inputs: readonly DeadLetterInput<T>[]): Promise<SendResult[]> {
-    if (!Array.isArray(inputs)) throw new InvalidOptionError('inputs', 'an array of dead-letter inputs', inputs);
-    if (inputs.length === 0) return [];
     const now = this.options.clock.now();
-    const context = this.captureContext(now);
-    return sendRows(
-      this.#sql,
-      this.#names,
-      inputs.length,
-      (start, end) => captureBatch(inputs.slice(start, end), context, start),
-      iso(now),
-    );
+    const batch = captureBatch(inputs, this.captureContext(now));
+    if (batch.rows.length === 0) return [];
+    return sendRows(this.#sql, this.#names, batch, iso(now));
   }
 
   async get<T = unknown>(id: string): Promise<DeadLetterEntry<T> | undefined> {

@@ -126,14 +126,13 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
 export function captureBatch(
   inputs: readonly DeadLetterInput[],
   context: CaptureContext,
-  firstIndex = 0,
 ): { rows: CapturedRow[]; slots: number[] } {
   if (!Array.isArray(inputs)) throw new InvalidOptionError('inputs', 'an array of dead-letter inputs', inputs);
   const rows: CapturedRow[] = [];
   const slots = new Array<number>(inputs.length);
   const byKey = new Map<string, number>();
   for (let i = 0; i < inputs.length; i++) {
-    const row = captureOne(inputs[i] as DeadLetterInput, context, firstIndex + i);
+    const row = captureOne(inputs[i] as DeadLetterInput, context, i);
     const existing = byKey.get(row.key);
     if (existing === undefined) {
       byKey.set(row.key, rows.length);
