@@ -1,5 +1,6 @@
 import { InvalidOptionError, type SqlClient } from '@pipewright/core';
 import { Batch, copyStats, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
+import { NotBinary } from './internal/binary.ts';
 import { deduplicate } from './internal/dedupe.ts';
 import { applyStatement, type DeleteOption, deletePlan } from './internal/merge-sql.ts';
 import { Rejection } from './internal/reject.ts';
@@ -122,8 +123,9 @@ export async function merge<Row extends object>(
         const stats = detect ? copyStats() : undefined;
         let loaded: number;
         try {
-          loaded = await loadRows(step, stage, batch, part, layout, stats, freeze);
+          loaded = await loadRows(step, stage, batch, part, layout, stats, freeze, binary);
         } catch (error) {
+          if (error instanceof NotBinary) throw error;
           // De-duplicate before splitting on a bad record, so a duplicate pair is never torn apart.
           if (stats?.duplicateKeys) throw new DuplicateKeys();
           if (freeze && FREEZE_REFUSED.has((error as { code?: string }).code ?? '')) throw new FreezeRefused();
@@ -156,6 +158,7 @@ export async function merge<Row extends object>(
 
   let superseded = 0;
   let freeze = false;
+  let binary = true;
   const counts = await atomically(sql, options.tx, async (tx) => {
     if (rows.length === 0) return ZERO;
     freeze = tx.capabilities.copy && rows.length >= FREEZE_MIN_ROWS && (await readCommitted(tx));
@@ -167,7 +170,9 @@ export async function merge<Row extends object>(
       try {
         return await tx.transaction((attempt) => write(attempt, order, detect));
       } catch (error) {
-        if (error instanceof FreezeRefused) {
+        if (error instanceof NotBinary) {
+          binary = false; // a value with no binary form here (e.g. a timestamp given as text)
+        } else if (error instanceof FreezeRefused) {
           freeze = false; // e.g. a cursor is open in the caller's transaction
         } else if (error instanceof DuplicateKeys) {
           const deduplicated = deduplicate(batch, table.key, version);

@@ -1,11 +1,14 @@
 import { quoteIdentifier, type SqlClient } from '@pipewright/core';
 import { type Batch, type CopyStats, copyText, type StagedColumn, textArrays } from './batch.ts';
+import { compileRowEncoder, copyBinary, type RowEncoder } from './binary.ts';
 import { compileLineEncoder, type LineEncoder } from './line.ts';
 
 /** The staged columns of one call, with their compiled line encoder. */
 export interface StageLayout {
   columns: readonly StagedColumn[];
   encode: LineEncoder;
+  /** The binary COPY row encoder, when every staged type has a binary form. */
+  binary: RowEncoder | undefined;
   /** Positions of the key columns among `columns`. */
   keyPositions: readonly number[];
   /** The key text of a row, as the line encoder reports it. */
@@ -16,6 +19,7 @@ export function stageLayout(columns: readonly StagedColumn[], keyNames: readonly
   return {
     columns,
     encode: compileLineEncoder(columns, keyNames),
+    binary: compileRowEncoder(columns, keyNames),
     keyPositions: keyNames.map((name) => columns.findIndex((c) => c.name === name)),
     keyOf: (row) =>
       keyNames
@@ -51,7 +55,9 @@ export async function createStage(tx: SqlClient, columns: readonly StagedColumn[
 
 /**
  * Loads the rows at `order` into `relation` (a staging table or the target itself): COPY when the client can,
- * array parameters with `unnest` otherwise. Returns the number of rows written.
+ * array parameters with `unnest` otherwise. Returns the number of rows written. `binary` only for a table whose
+ * column types are exactly the staged ones (a staging table we created): binary input is not converted, so a
+ * target column declared `bigint` but created `integer` would refuse every row; may throw `NotBinary`.
  */
 export async function loadRows<Row>(
   tx: SqlClient,
@@ -61,12 +67,20 @@ export async function loadRows<Row>(
   layout: StageLayout,
   stats?: CopyStats,
   freeze = false,
+  binary = false,
 ): Promise<number> {
   const { columns } = layout;
   const names = columns.map((c) => c.sql).join(', ');
   if (tx.capabilities.copy) {
     // FREEZE (only for a table created in this subtransaction): its rows need no hint bits set on first read.
-    const copy = `COPY ${relation} (${names}) FROM STDIN${freeze ? ' WITH (FREEZE)' : ''}`;
+    const options = [
+      ...(binary && layout.binary !== undefined ? ['FORMAT binary'] : []),
+      ...(freeze ? ['FREEZE'] : []),
+    ];
+    const copy = `COPY ${relation} (${names}) FROM STDIN${options.length > 0 ? ` WITH (${options.join(', ')})` : ''}`;
+    if (binary && layout.binary !== undefined) {
+      return tx.copyFrom(copy, copyBinary(batch, order, columns, layout.binary, stats, layout.keyOf));
+    }
     return tx.copyFrom(copy, copyText(batch, order, columns, layout.encode, stats, layout.keyOf));
   }
   const params = columns.map((_, i) => `$${i + 1}::text[]`).join(', ');

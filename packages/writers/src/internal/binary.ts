@@ -1,0 +1,338 @@
+import { type Batch, type CopyStats, DuplicateWatch, type StagedColumn } from './batch.ts';
+import { Rejection } from './reject.ts';
+
+/**
+ * COPY binary format for staging tables (whose column types are exactly the declared ones): the server skips
+ * parsing numbers and timestamps, about 40% of a text COPY's server time for the standard record. Every value
+ * first goes through the column's text encoder where that is cheap, so both formats refuse exactly the same
+ * values; a value without a binary form here (a timestamp given as a string, `1e5` as a numeric) throws
+ * `NotBinary` and the caller stages the batch again as text.
+ */
+export class NotBinary extends Error {}
+
+const CHUNK_BYTES = 1 << 16;
+const HEADER = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
+const EPOCH_2000_MS = 946_684_800_000;
+const DAY_MS = 86_400_000;
+const TWO_32 = 4_294_967_296;
+
+/** An append-only byte buffer handed out in chunks of about 64 KiB. */
+export class BinaryWriter {
+  buf = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  pos = 0;
+
+  ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Returns the bytes written so far when there are enough to send, starting a fresh buffer. */
+  take(force = false): Buffer | undefined {
+    if (this.pos === 0 || (!force && this.pos < CHUNK_BYTES)) return undefined;
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+    this.pos = 0;
+    return out;
+  }
+
+  int16(value: number): void {
+    this.ensure(2);
+    this.pos = this.buf.writeInt16BE(value, this.pos);
+  }
+
+  /** A length-prefixed UTF-8 string (with an optional one-byte prefix, jsonb's format version). */
+  utf8(text: string, prefix = -1): void {
+    const extra = prefix >= 0 ? 1 : 0;
+    const n = text.length;
+    this.ensure(4 + extra + n * 3);
+    const start = this.pos + 4 + extra;
+    let bytes = 0;
+    if (n <= 32) {
+      // Short ASCII text: a loop beats the native call; anything else goes through Buffer#write.
+      const { buf } = this;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 127) break;
+        buf[start + i] = c;
+      }
+      bytes = i === n ? n : buf.write(text, start, 'utf8');
+    } else bytes = this.buf.write(text, start, 'utf8');
+    this.buf.writeInt32BE(bytes + extra, this.pos);
+    if (extra === 1) this.buf[this.pos + 4] = prefix;
+    this.pos = start + bytes;
+  }
+
+  /** A length-prefixed 64-bit integer from a safe integer number. */
+  int64Number(value: number): void {
+    this.ensure(12);
+    const high = Math.floor(value / TWO_32);
+    this.buf.writeInt32BE(8, this.pos);
+    this.buf.writeInt32BE(high, this.pos + 4);
+    this.buf.writeUInt32BE(value - high * TWO_32, this.pos + 8);
+    this.pos += 12;
+  }
+
+  int64Big(value: bigint): void {
+    this.ensure(12);
+    this.buf.writeInt32BE(8, this.pos);
+    this.buf.writeBigInt64BE(value, this.pos + 4);
+    this.pos += 12;
+  }
+}
+
+/** Writes one non-null value, length-prefixed. */
+export type BinaryEncoder = (value: unknown, w: BinaryWriter, text: (value: unknown) => string) => void;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+const integer =
+  (size: 2 | 4 | 8): BinaryEncoder =>
+  (value, w, text) => {
+    if (size === 8 && typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX) {
+      w.int64Big(value); // in range: the text format would accept it too
+      return;
+    }
+    const checked = text(value); // range and type checks, as the text format
+    if (size === 8) {
+      if (typeof value === 'number') w.int64Number(value);
+      else w.int64Big(BigInt(checked));
+      return;
+    }
+    w.ensure(4 + size);
+    w.buf.writeInt32BE(size, w.pos);
+    const n = Number(checked);
+    if (size === 2) w.buf.writeInt16BE(n, w.pos + 4);
+    else w.buf.writeInt32BE(n, w.pos + 4);
+    w.pos += 4 + size;
+  };
+
+/** numeric: base-10000 digits; the server rounds to the column's scale and checks its precision, as for text. */
+const numeric: BinaryEncoder = (value, w, text) => {
+  const t = text(value);
+  const n = t.length;
+  // Exponent, NaN, Infinity, or beyond the binary form's scale field: leave them to the text format.
+  if (n > 1000) throw new NotBinary();
+  let i = 0;
+  let negative = false;
+  const sign = t.charCodeAt(0);
+  if (sign === 45 || sign === 43) {
+    negative = sign === 45;
+    i = 1;
+  }
+  const isDigit = (at: number): boolean => {
+    const c = t.charCodeAt(at);
+    return c >= 48 && c <= 57;
+  };
+  while (i < n && t.charCodeAt(i) === 48) i++; // leading zeros
+  let intEnd = i;
+  while (intEnd < n && isDigit(intEnd)) intEnd++;
+  let fracStart = intEnd;
+  let fracEnd = intEnd;
+  if (intEnd < n) {
+    if (t.charCodeAt(intEnd) !== 46) throw new NotBinary();
+    fracStart = intEnd + 1;
+    fracEnd = fracStart;
+    while (fracEnd < n && isDigit(fracEnd)) fracEnd++;
+    if (fracEnd < n) throw new NotBinary();
+  }
+  const intDigits = intEnd - i;
+  const scale = fracEnd - fracStart;
+  // Digit d (0-based) of the number aligned so the decimal point falls on a base-10000 boundary.
+  const lead = (4 - (intDigits % 4)) % 4;
+  const groups = (lead + intDigits + scale + 3) >> 2;
+  const digitAt = (d: number): number => {
+    const k = d - lead; // index among the significant characters (integer digits, then fraction digits)
+    if (k < 0 || k >= intDigits + scale) return 0;
+    return k < intDigits ? t.charCodeAt(i + k) - 48 : t.charCodeAt(fracStart + k - intDigits) - 48;
+  };
+  const group = (g: number): number =>
+    digitAt(g * 4) * 1000 + digitAt(g * 4 + 1) * 100 + digitAt(g * 4 + 2) * 10 + digitAt(g * 4 + 3);
+  let first = 0;
+  let last = groups;
+  let weight = ((lead + intDigits) >> 2) - 1;
+  while (first < last && group(first) === 0) {
+    first++;
+    weight--;
+  }
+  while (last > first && group(last - 1) === 0) last--;
+  const count = last - first;
+  w.ensure(12 + count * 2);
+  const { buf } = w;
+  let p = w.pos;
+  p = buf.writeInt32BE(8 + count * 2, p);
+  p = buf.writeInt16BE(count, p);
+  p = buf.writeInt16BE(count === 0 ? 0 : weight, p);
+  p = buf.writeUInt16BE(negative && count > 0 ? 0x4000 : 0, p);
+  p = buf.writeInt16BE(scale, p);
+  for (let g = first; g < last; g++) p = buf.writeInt16BE(group(g), p);
+  w.pos = p;
+};
+
+/** Microseconds since 2000-01-01 UTC, the binary timestamp (with or without time zone). */
+const timestamp: BinaryEncoder = (value, w, text) => {
+  if (!(value instanceof Date)) {
+    text(value); // refuse what the text format refuses, before falling back to it
+    throw new NotBinary();
+  }
+  const ms = value.getTime();
+  if (Number.isNaN(ms)) text(value); // throws the text format's Rejection
+  const micros = (ms - EPOCH_2000_MS) * 1000;
+  if (Number.isSafeInteger(micros)) w.int64Number(micros);
+  else w.int64Big(BigInt(ms - EPOCH_2000_MS) * 1000n);
+};
+
+/** Days since 2000-01-01, of the Date's UTC calendar day (what the text format sends). */
+const date: BinaryEncoder = (value, w, text) => {
+  if (!(value instanceof Date)) {
+    text(value);
+    throw new NotBinary();
+  }
+  const ms = value.getTime();
+  if (Number.isNaN(ms)) text(value);
+  w.ensure(8);
+  w.buf.writeInt32BE(4, w.pos);
+  w.buf.writeInt32BE(Math.floor((ms - EPOCH_2000_MS) / DAY_MS), w.pos + 4);
+  w.pos += 8;
+};
+
+const utf8: BinaryEncoder = (value, w, text) => w.utf8(text(value));
+const jsonb: BinaryEncoder = (value, w, text) => w.utf8(text(value), 1);
+
+const boolean: BinaryEncoder = (value, w, text) => {
+  text(value);
+  w.ensure(5);
+  w.buf.writeInt32BE(1, w.pos);
+  w.buf[w.pos + 4] = value === true ? 1 : 0;
+  w.pos += 5;
+};
+
+const float8: BinaryEncoder = (value, w, text) => {
+  text(value);
+  if (typeof value !== 'number') throw new NotBinary(); // a bigint: let the server round it
+  w.ensure(12);
+  w.buf.writeInt32BE(8, w.pos);
+  w.buf.writeDoubleBE(value === 0 ? 0 : value, w.pos + 4); // -0 is sent as "0" in text
+  w.pos += 12;
+};
+
+const uuid: BinaryEncoder = (value, w, text) => {
+  const hex = text(value).replaceAll('-', '');
+  w.ensure(20);
+  w.buf.writeInt32BE(16, w.pos);
+  w.buf.write(hex, w.pos + 4, 16, 'hex');
+  w.pos += 20;
+};
+
+const bytea: BinaryEncoder = (value, w, text) => {
+  if (!(value instanceof Uint8Array)) {
+    text(value); // throws the text format's Rejection
+    return;
+  }
+  w.ensure(4 + value.length);
+  w.buf.writeInt32BE(value.length, w.pos);
+  w.buf.set(value, w.pos + 4);
+  w.pos += 4 + value.length;
+};
+
+/** The binary encoder of a staged column's type, or undefined when that type is staged as text only. */
+export function binaryEncoderFor(type: string): BinaryEncoder | undefined {
+  if (type === 'smallint') return integer(2);
+  if (type === 'integer') return integer(4);
+  if (type === 'bigint') return integer(8);
+  if (type === 'numeric' || /^numeric\(\d+(,\s*\d+)?\)$/.test(type)) return numeric;
+  if (type === 'text' || /^varchar\(\d+\)$/.test(type)) return utf8;
+  if (type === 'jsonb') return jsonb;
+  if (type === 'json') return utf8;
+  if (type === 'timestamptz' || type === 'timestamp') return timestamp;
+  if (type === 'date') return date;
+  if (type === 'boolean') return boolean;
+  if (type === 'double precision') return float8;
+  if (type === 'uuid') return uuid;
+  if (type === 'bytea') return bytea;
+  return undefined; // real (float4 overflow differs), arrays
+}
+
+/** Encodes one row as a binary COPY tuple; throws `Rejection` (refused value) or `NotBinary`. */
+export type RowEncoder = (row: Record<string, unknown>, w: BinaryWriter, out: { key: string }) => void;
+
+/** A row encoder for the columns, or undefined when one of them has no binary form. */
+export function compileRowEncoder(
+  columns: readonly StagedColumn[],
+  keyNames: readonly string[],
+): RowEncoder | undefined {
+  const encoders = columns.map((c) => binaryEncoderFor(c.type));
+  if (encoders.some((e) => e === undefined)) return undefined;
+  const binary = encoders as BinaryEncoder[];
+  const keyIndexes = keyNames.map((name) => columns.findIndex((c) => c.name === name));
+  const single = keyIndexes.length === 1 ? (keyIndexes[0] as number) : -1;
+  const count = columns.length;
+  return (row, w, out) => {
+    w.int16(count);
+    for (let c = 0; c < count; c++) {
+      const column = columns[c] as StagedColumn;
+      const value = column.get === undefined ? row[column.name] : column.get(row);
+      if (value === null || value === undefined) {
+        if (!column.nullable) throw new Rejection(`null value in column "${column.name}" violates not-null constraint`);
+        w.ensure(4);
+        w.pos = w.buf.writeInt32BE(-1, w.pos);
+      } else (binary[c] as BinaryEncoder)(value, w, column.encode);
+    }
+    if (single >= 0) {
+      const column = columns[single] as StagedColumn;
+      out.key = column.encode(row[column.name]);
+    } else {
+      out.key = keyIndexes
+        .map((i) => {
+          const column = columns[i] as StagedColumn;
+          return column.encode(column.get === undefined ? row[column.name] : column.get(row));
+        })
+        .join('\u0001');
+    }
+  };
+}
+
+/**
+ * Binary COPY data for the rows at `order`, skipping (and reporting) refused ones, in ~64 KiB chunks; notices
+ * repeated keys like `copyText` does.
+ */
+export function* copyBinary<Row>(
+  batch: Batch<Row>,
+  order: Uint32Array,
+  columns: readonly StagedColumn[],
+  encode: RowEncoder,
+  stats?: CopyStats,
+  keyOf?: (row: Record<string, unknown>) => string,
+): Generator<Uint8Array> {
+  const rows = batch.rows as readonly Record<string, unknown>[];
+  const watch = stats === undefined || keyOf === undefined ? undefined : new DuplicateWatch(keyOf);
+  const out = { key: '' };
+  const w = new BinaryWriter();
+  w.ensure(HEADER.length);
+  w.pos += HEADER.copy(w.buf, 0);
+  for (let i = 0; i < order.length; i++) {
+    const index = order[i] as number;
+    if (batch.rejected[index] === 1) continue;
+    const start = w.pos;
+    try {
+      encode(rows[index] as Record<string, unknown>, w, out);
+    } catch (error) {
+      if (!(error instanceof Rejection)) throw error;
+      w.pos = start; // drop the partial tuple
+      // The slow path names the column; it records the failure.
+      if (batch.encodeRow(index, columns, new Array(columns.length))) batch.reject(index, error.message);
+      continue;
+    }
+    if (watch !== undefined && stats !== undefined) {
+      stats.rows++;
+      if (watch.check(out.key, index, rows)) stats.duplicateKeys = true;
+    }
+    const chunk = w.take();
+    if (chunk !== undefined) yield chunk;
+  }
+  w.int16(-1); // trailer
+  yield w.take(true) as Buffer;
+}
