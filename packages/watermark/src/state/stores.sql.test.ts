@@ -2,8 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock, hasErrorCode } from '@pipewright/core';
+import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestRedis } from '../../../../test/helpers/redis.ts';
+import { type PrivateRedisCluster, startPrivateRedisCluster } from '../../../../test/helpers/redis-cluster.ts';
 import { useTestDatabase } from '../../../../test/helpers/sql.ts';
 import { LeaseHeldError, StaleLeaseError } from '../errors.ts';
 import { fileStateStore } from './file.ts';
@@ -15,11 +17,18 @@ import type { StateStore } from './types.ts';
 const db = useTestDatabase();
 const redis = useTestRedis();
 let dir: string;
+// A private three-master Redis Cluster: the store's keys for one state key share a hash slot.
+let cluster: PrivateRedisCluster;
+let clusterClient: Cluster;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pw-watermark-'));
-});
+  cluster = await startPrivateRedisCluster();
+  clusterClient = cluster.connect();
+}, 60_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+  await clusterClient?.quit();
+  await cluster?.stop();
 });
 
 let n = 0;
@@ -27,6 +36,7 @@ const factories: Record<string, (clock: FakeClock) => Promise<StateStore>> = {
   memory: async (clock) => memoryStateStore({ clock }),
   file: async (clock) => fileStateStore({ path: join(dir, `state-${++n}.json`), clock }),
   redis: async (clock) => redisStateStore(redis.redis, { prefix: `${redis.prefix}${++n}:`, clock }),
+  'redis cluster': async (clock) => redisStateStore(clusterClient, { prefix: `cluster${++n}:`, clock }),
   postgres: async (clock) => {
     const store = pgStateStore(db.sql, { schema: db.schema, clock });
     await store.migrate();
