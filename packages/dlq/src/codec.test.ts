@@ -34,7 +34,7 @@ describe('tagged JSON codec', () => {
   it('stores a tree deeper than any call stack as one deep tag, below a bounded depth of plain JSON', () => {
     let value: unknown = { leaf: [1n, new Date(0), 'a\u0000b', new Map([[1, new Set([Number.NaN])]])] };
     for (let i = 0; i < 100_000; i++)
-      value = i % 3 === 0 ? [value, i] : i % 3 === 1 ? { ['k' + i]: value } : new Map([['m', value]]);
+      value = i % 3 === 0 ? [value, i] : i % 3 === 1 ? { [`k${i}`]: value } : new Map([['m', value]]);
     const text = encodeValue(value);
     const plainDepth = text.indexOf('"$pw":"deep"');
     expect(plainDepth).toBeGreaterThan(0);

@@ -13,7 +13,6 @@ const PG_BIN = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/us
   existsSync(join(d, 'initdb')),
 );
 
-
 export interface PrivatePostgres {
   url: string;
   port: number;
