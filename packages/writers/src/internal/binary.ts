@@ -18,7 +18,7 @@ const TWO_32 = 4_294_967_296;
 
 /** An append-only byte buffer handed out in chunks of about 64 KiB. */
 export class BinaryWriter {
-  buf = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
   pos = 0;
 
   ensure(bytes: number): void {
