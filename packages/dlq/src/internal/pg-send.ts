@@ -21,10 +21,9 @@ type Mode = 'optimistic' | 'upsert';
 /**
  * One statement for a whole batch. Keys absent at the statement's snapshot (the usual case: a new failure) take a
  * plain INSERT (measured ~20 ms cheaper per 5,000 rows than `ON CONFLICT`'s speculative insertion); known keys are
- * upserted (a
- * re-send adds to the count and moves the last failure time; a resolved or discarded entry re-opens as pending,
- * with an audit row). A concurrent sender inserting the same new key makes the plain INSERT fail with a unique
- * violation; the caller then repeats the send in `upsert` mode. `$1` is the batch as one JSON document, `$2`/`$3`
+ * upserted (a re-send adds to the count and moves the last failure time; a resolved or discarded entry re-opens as
+ * pending, with an audit row). A concurrent sender inserting the same new key makes the plain INSERT fail with a
+ * unique violation; the caller then repeats the send in `upsert` mode. `$1` is the batch as one JSON document, `$2`/`$3`
  * the hashes and texts of its distinct stacks, `$4` now.
  */
 export function sendStatement(n: PgNames, mode: Mode): string {
