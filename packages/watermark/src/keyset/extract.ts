@@ -8,6 +8,8 @@ import type { KeysetOptions, KeysetPage, KeysetPosition } from './types.ts';
 
 type Query = { text: string; params: unknown[] };
 type Row = Record<string, unknown>;
+/** A page whose end is known and whose rows are being read. */
+type Loaded<R> = { position: KeysetPosition; last: boolean; rows: Promise<R[]> };
 
 function asPosition(stateKey: string, value: unknown, keys: number): KeysetPosition | undefined {
   if (value === undefined) return undefined;
@@ -51,6 +53,7 @@ export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptio
     });
   };
 
+  let next: Promise<Loaded<R> | undefined> | undefined;
   let committed: KeysetPosition | undefined;
   let pending: KeysetPosition | undefined; // committed by the caller, not yet checkpointed
   let sinceCheckpoint = 0;
@@ -100,21 +103,41 @@ export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptio
     }
     await waitForInFlight(sql, bound, systemClock, o.inFlightTimeout, o.pollInterval, o.signal);
 
-    for (let index = 0; ; index++) {
-      o.signal?.throwIfAborted();
-      keeper?.check();
+    // Finds the next page's end (an index-only probe), then starts reading its rows.
+    const load = async (from: KeysetPosition | undefined): Promise<Loaded<R> | undefined> => {
       let last = false;
-      let [until] = await read<Record<string, string>>(q.boundary(after, bound.hi, o.pageSize, false));
+      let [until] = await read<Record<string, string>>(q.boundary(from, bound.hi as string, o.pageSize, false));
       if (until === undefined) {
-        [until] = await read<Record<string, string>>(q.boundary(after, bound.hi, o.pageSize, true));
+        [until] = await read<Record<string, string>>(q.boundary(from, bound.hi as string, o.pageSize, true));
         last = true;
-        if (until === undefined) return;
+        if (until === undefined) return undefined;
       }
       const position: KeysetPosition = {
         cursor: until.c as string,
         key: o.keys.map((_, i) => until[`k${i}`] as string),
       };
-      const rows = await read<R>(q.page(after, position));
+      const rows = read<R>(q.page(from, position));
+      rows.catch(() => undefined); // surfaces when awaited; not an unhandled rejection meanwhile
+      return { position, last, rows };
+    };
+    // On a pool, the next page is read on another connection while this one is read and used (at most two pages in
+    // memory). A single connection or a transaction runs one statement at a time, so there it is read in turn.
+    const pipeline = sql.kind === 'pg-pool' && !sql.inTransaction;
+    next = load(after);
+    next.catch(() => undefined);
+
+    for (let index = 0; ; index++) {
+      o.signal?.throwIfAborted();
+      keeper?.check();
+      const found = await next;
+      next = undefined;
+      if (found === undefined) return;
+      const { position, last } = found;
+      if (pipeline && !last) {
+        next = load(position);
+        next.catch(() => undefined);
+      }
+      const rows = await found.rows;
       let done = false;
       const page: KeysetPage<R> = {
         rows,
@@ -134,8 +157,12 @@ export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptio
       if (!done) throw new UncommittedPageError(o.stateKey);
       if (last) return;
       after = position;
+      next ??= load(after);
+      next.catch(() => undefined);
     }
   } finally {
+    // A page read ahead must end before the caller may close its pool; its rows are dropped.
+    await next?.then((found) => found?.rows).catch(() => undefined);
     try {
       if (pending !== undefined && pending === committed) await write(pending);
     } finally {
