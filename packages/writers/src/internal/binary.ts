@@ -15,31 +15,41 @@ const HEADER = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
 const EPOCH_2000_MS = 946_684_800_000;
 const DAY_MS = 86_400_000;
 const TWO_32 = 4_294_967_296;
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** An append-only byte buffer handed out in chunks of about 64 KiB. */
 export class BinaryWriter {
   buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  /** The same bytes as `buf`: DataView stores skip Buffer's per-call range checks. */
+  view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
+
+  #replace(next: Buffer): void {
+    this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+  }
 
   ensure(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
     this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    this.#replace(next);
   }
 
   /** Returns the bytes written so far when there are enough to send, starting a fresh buffer. */
   take(force = false): Buffer | undefined {
     if (this.pos === 0 || (!force && this.pos < CHUNK_BYTES)) return undefined;
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+    this.#replace(Buffer.allocUnsafe(CHUNK_BYTES * 2));
     this.pos = 0;
     return out;
   }
 
   int16(value: number): void {
     this.ensure(2);
-    this.pos = this.buf.writeInt16BE(value, this.pos);
+    this.view.setInt16(this.pos, value);
+    this.pos += 2;
   }
 
   /** A length-prefixed UTF-8 string (with an optional one-byte prefix, jsonb's format version). */
@@ -60,7 +70,7 @@ export class BinaryWriter {
       }
       bytes = i === n ? n : buf.write(text, start, 'utf8');
     } else bytes = this.buf.write(text, start, 'utf8');
-    this.buf.writeInt32BE(bytes + extra, this.pos);
+    this.view.setInt32(this.pos, bytes + extra);
     if (extra === 1) this.buf[this.pos + 4] = prefix;
     this.pos = start + bytes;
   }
@@ -69,16 +79,20 @@ export class BinaryWriter {
   int64Number(value: number): void {
     this.ensure(12);
     const high = Math.floor(value / TWO_32);
-    this.buf.writeInt32BE(8, this.pos);
-    this.buf.writeInt32BE(high, this.pos + 4);
-    this.buf.writeUInt32BE(value - high * TWO_32, this.pos + 8);
+    this.view.setInt32(this.pos, 8);
+    this.view.setInt32(this.pos + 4, high);
+    this.view.setUint32(this.pos + 8, value - high * TWO_32);
     this.pos += 12;
   }
 
   int64Big(value: bigint): void {
+    if (value >= MIN_SAFE && value <= MAX_SAFE) {
+      this.int64Number(Number(value)); // cheaper than a 64-bit BigInt store
+      return;
+    }
     this.ensure(12);
-    this.buf.writeInt32BE(8, this.pos);
-    this.buf.writeBigInt64BE(value, this.pos + 4);
+    this.view.setInt32(this.pos, 8);
+    this.view.setBigInt64(this.pos + 4, value);
     this.pos += 12;
   }
 }
@@ -103,12 +117,15 @@ const integer =
       return;
     }
     w.ensure(4 + size);
-    w.buf.writeInt32BE(size, w.pos);
+    w.view.setInt32(w.pos, size);
     const n = Number(checked);
-    if (size === 2) w.buf.writeInt16BE(n, w.pos + 4);
-    else w.buf.writeInt32BE(n, w.pos + 4);
+    if (size === 2) w.view.setInt16(w.pos + 4, n);
+    else w.view.setInt32(w.pos + 4, n);
     w.pos += 4 + size;
   };
+
+const GROUPS = new Uint16Array(256); // scratch: at most 1,000 characters, so at most 252 groups
+const PLACE = [1000, 100, 10, 1];
 
 /** numeric: base-10000 digits; the server rounds to the column's scale and checks its precision, as for text. */
 const numeric: BinaryEncoder = (value, w, text) => {
@@ -141,34 +158,34 @@ const numeric: BinaryEncoder = (value, w, text) => {
   }
   const intDigits = intEnd - i;
   const scale = fracEnd - fracStart;
-  // Digit d (0-based) of the number aligned so the decimal point falls on a base-10000 boundary.
+  // Base-10000 groups, aligned so the decimal point falls on a group boundary.
   const lead = (4 - (intDigits % 4)) % 4;
   const groups = (lead + intDigits + scale + 3) >> 2;
-  const digitAt = (d: number): number => {
-    const k = d - lead; // index among the significant characters (integer digits, then fraction digits)
-    if (k < 0 || k >= intDigits + scale) return 0;
-    return k < intDigits ? t.charCodeAt(i + k) - 48 : t.charCodeAt(fracStart + k - intDigits) - 48;
-  };
-  const group = (g: number): number =>
-    digitAt(g * 4) * 1000 + digitAt(g * 4 + 1) * 100 + digitAt(g * 4 + 2) * 10 + digitAt(g * 4 + 3);
+  GROUPS.fill(0, 0, groups);
+  for (let k = 0; k < intDigits + scale; k++) {
+    const code = k < intDigits ? t.charCodeAt(i + k) : t.charCodeAt(fracStart + k - intDigits);
+    const d = k + lead;
+    (GROUPS[d >> 2] as number) += (code - 48) * (PLACE[d & 3] as number);
+  }
   let first = 0;
   let last = groups;
   let weight = ((lead + intDigits) >> 2) - 1;
-  while (first < last && group(first) === 0) {
+  while (first < last && GROUPS[first] === 0) {
     first++;
     weight--;
   }
-  while (last > first && group(last - 1) === 0) last--;
+  while (last > first && GROUPS[last - 1] === 0) last--;
   const count = last - first;
   w.ensure(12 + count * 2);
-  const { buf } = w;
+  const { view } = w;
   let p = w.pos;
-  p = buf.writeInt32BE(8 + count * 2, p);
-  p = buf.writeInt16BE(count, p);
-  p = buf.writeInt16BE(count === 0 ? 0 : weight, p);
-  p = buf.writeUInt16BE(negative && count > 0 ? 0x4000 : 0, p);
-  p = buf.writeInt16BE(scale, p);
-  for (let g = first; g < last; g++) p = buf.writeInt16BE(group(g), p);
+  view.setInt32(p, 8 + count * 2);
+  view.setInt16(p + 4, count);
+  view.setInt16(p + 6, count === 0 ? 0 : weight);
+  view.setUint16(p + 8, negative && count > 0 ? 0x4000 : 0);
+  view.setInt16(p + 10, scale);
+  p += 12;
+  for (let g = first; g < last; g++, p += 2) view.setInt16(p, GROUPS[g] as number);
   w.pos = p;
 };
 
@@ -194,8 +211,8 @@ const date: BinaryEncoder = (value, w, text) => {
   const ms = value.getTime();
   if (Number.isNaN(ms)) text(value);
   w.ensure(8);
-  w.buf.writeInt32BE(4, w.pos);
-  w.buf.writeInt32BE(Math.floor((ms - EPOCH_2000_MS) / DAY_MS), w.pos + 4);
+  w.view.setInt32(w.pos, 4);
+  w.view.setInt32(w.pos + 4, Math.floor((ms - EPOCH_2000_MS) / DAY_MS));
   w.pos += 8;
 };
 
@@ -205,7 +222,7 @@ const jsonb: BinaryEncoder = (value, w, text) => w.utf8(text(value), 1);
 const boolean: BinaryEncoder = (value, w, text) => {
   text(value);
   w.ensure(5);
-  w.buf.writeInt32BE(1, w.pos);
+  w.view.setInt32(w.pos, 1);
   w.buf[w.pos + 4] = value === true ? 1 : 0;
   w.pos += 5;
 };
@@ -214,15 +231,15 @@ const float8: BinaryEncoder = (value, w, text) => {
   text(value);
   if (typeof value !== 'number') throw new NotBinary(); // a bigint: let the server round it
   w.ensure(12);
-  w.buf.writeInt32BE(8, w.pos);
-  w.buf.writeDoubleBE(value === 0 ? 0 : value, w.pos + 4); // -0 is sent as "0" in text
+  w.view.setInt32(w.pos, 8);
+  w.view.setFloat64(w.pos + 4, value === 0 ? 0 : value); // -0 is sent as "0" in text
   w.pos += 12;
 };
 
 const uuid: BinaryEncoder = (value, w, text) => {
   const hex = text(value).replaceAll('-', '');
   w.ensure(20);
-  w.buf.writeInt32BE(16, w.pos);
+  w.view.setInt32(w.pos, 16);
   w.buf.write(hex, w.pos + 4, 16, 'hex');
   w.pos += 20;
 };
@@ -233,7 +250,7 @@ const bytea: BinaryEncoder = (value, w, text) => {
     return;
   }
   w.ensure(4 + value.length);
-  w.buf.writeInt32BE(value.length, w.pos);
+  w.view.setInt32(w.pos, value.length);
   w.buf.set(value, w.pos + 4);
   w.pos += 4 + value.length;
 };
@@ -278,7 +295,8 @@ export function compileRowEncoder(
       if (value === null || value === undefined) {
         if (!column.nullable) throw new Rejection(`null value in column "${column.name}" violates not-null constraint`);
         w.ensure(4);
-        w.pos = w.buf.writeInt32BE(-1, w.pos);
+        w.view.setInt32(w.pos, -1);
+        w.pos += 4;
       } else (binary[c] as BinaryEncoder)(value, w, column.encode);
     }
     if (single >= 0) {
