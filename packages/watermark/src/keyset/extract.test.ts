@@ -124,6 +124,25 @@ describe('keyset extraction on a timestamptz cursor', () => {
     expect((await inner.get('d'))?.position).toMatchObject({ key: [expect.any(String)] });
   });
 
+  it('leaves no read-ahead running once the caller stops early', async () => {
+    const ids: number[] = [];
+    for await (const page of keysetPages<{ id: number }>(db.sql, {
+      source: { table: `${db.schema}.events` },
+      cursor: 'updated_at',
+      key: 'id',
+      state: memoryStateStore(),
+      stateKey: 'r',
+      pageSize: 10,
+    })) {
+      ids.push(...page.rows.map((row) => row.id));
+      await page.commit();
+      if (page.index === 1) break;
+    }
+    expect(new Set(ids).size).toBe(20);
+    // On a pool the third page was being read ahead; the generator waited for it, so no connection is still busy.
+    if (db.pool) expect(db.pool.totalCount - db.pool.idleCount).toBe(0);
+  });
+
   it('writes the position inside the caller transaction with the PostgreSQL store', async () => {
     const state = pgStateStore(db.sql, { schema: db.schema });
     await state.migrate();

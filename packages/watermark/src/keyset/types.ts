@@ -30,7 +30,7 @@ export interface KeysetOptions {
   state: StateStore;
   /** Name of this extraction's position in the store. */
   stateKey: string;
-  /** Rows per page (the most held in memory at once). @default 5000 */
+  /** Rows per page. At most two pages are held at once (on a pool the next one is read ahead). @default 5000 */
   pageSize?: number;
   /**
    * Hold the upper bound this many ms behind the database's `now()` (time cursors only), so rows whose cursor was
