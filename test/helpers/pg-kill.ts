@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { PG_URL, uniqueName } from './env.ts';
 
@@ -10,6 +11,11 @@ export interface KillablePool {
   applicationName: string;
   /** Terminates every backend of this pool now; resolves to how many were terminated. */
   terminate(): Promise<number>;
+  /**
+   * Terminates every backend of this pool before returning (blocking, through psql): for a kill from inside
+   * synchronous code, e.g. a getter read while rows are encoded, that must land before the writer goes on.
+   */
+  terminateSync(): number;
   /** Waits until a backend of this pool waits on a lock (e.g. behind a lock the test holds), then terminates it. */
   terminateWhenWaiting(timeoutMs?: number): Promise<number>;
   end(): Promise<void>;
@@ -42,6 +48,15 @@ export function killablePool(options: { searchPath?: string; max?: number } = {}
     pool,
     applicationName,
     terminate: () => terminate(''),
+    terminateSync() {
+      // psql interpolates :'app' (quoted) in a script read from stdin, not in -c.
+      const out = execFileSync('psql', [PG_URL, '-X', '-At', '-v', `app=${applicationName}`, '-f', '-'], {
+        encoding: 'utf8',
+        input: `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+          WHERE application_name = :'app';`,
+      });
+      return Number(out.trim());
+    },
     async terminateWhenWaiting(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

@@ -50,7 +50,7 @@ function killedWhileStreaming(source: Row[], at: number): Row[] {
     get label() {
       if (!fired) {
         fired = true;
-        void killable.terminate();
+        killable.terminateSync(); // blocking: the kill lands before the next row is encoded
       }
       return row.label;
     },

@@ -50,7 +50,8 @@ describe('journal recovery after a kill', () => {
       get label() {
         if (!fired) {
           fired = true;
-          void killable.terminate();
+          // Blocking: the backend is gone before the next row is encoded (an async kill could land too late).
+          expect(killable.terminateSync()).toBe(1);
         }
         return 'x';
       },
