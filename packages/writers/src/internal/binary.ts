@@ -22,7 +22,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 export class BinaryWriter {
   buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
   /** The same bytes as `buf`: DataView stores skip Buffer's per-call range checks. */
-  view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  view: DataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
 
   #replace(next: Buffer): void {
