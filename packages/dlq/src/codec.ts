@@ -34,7 +34,12 @@ export function encodeValue(value: unknown): string {
  * where something inside them had to be tagged, so a plain record costs one walk and no copy; `JSON.stringify`
  * of the result (one native call, even for a whole batch) is faster than any hand-written encoder.
  */
-export function toTagged(value: unknown, depth = 0): unknown {
+export function toTagged(value: unknown): unknown {
+  return tagValue(value, 0);
+}
+
+/** `toTagged` at a nesting depth (containers passed through so far). */
+function tagValue(value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':
       // A lone UTF-16 surrogate becomes a `\ud800` escape that PostgreSQL's json refuses: keep the code units.
@@ -65,7 +70,7 @@ function tagArray(items: readonly unknown[], depth: number): readonly unknown[] 
   let copy: unknown[] | undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const tagged = toTagged(item, depth);
+    const tagged = tagValue(item, depth);
     if (tagged !== item) {
       copy ??= items.slice();
       copy[i] = tagged;
@@ -93,7 +98,7 @@ function tagObject(value: Record<string, unknown>, depth: number): unknown {
   let copy: Record<string, unknown> | undefined;
   for (const key of keys) {
     const item = value[key];
-    const tagged = toTagged(item, depth);
+    const tagged = tagValue(item, depth);
     if (tagged !== item) {
       copy ??= { ...value };
       copy[key] = tagged;
@@ -129,9 +134,9 @@ function tagSpecial(value: object, depth: number): unknown {
   if (value instanceof Map) return { [TAG]: 'map', v: tagArray([...value], depth) };
   if (value instanceof Set) return { [TAG]: 'set', v: tagArray([...value], depth) };
   if (value instanceof String || value instanceof Number || value instanceof Boolean)
-    return toTagged(value.valueOf(), depth);
+    return tagValue(value.valueOf(), depth);
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return toTagged(toJSON.call(value, ''), depth);
+  if (typeof toJSON === 'function') return tagValue(toJSON.call(value, ''), depth);
   // Another class instance: its own enumerable fields, like JSON.stringify (copied, so no toJSON is called).
   return NOT_SPECIAL;
 }
