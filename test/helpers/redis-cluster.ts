@@ -1,12 +1,13 @@
 // A private three-master Redis Cluster for tests of Cluster support: started from the machine's redis-server in a
 // temp dir on free ports, and stopped (processes killed, directory removed) by the caller. Nothing shared is touched.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
+import { killServer, spawnRedisServer } from './redis-server.ts';
 
 const run = promisify(execFile);
 
@@ -34,41 +35,18 @@ async function untilReady(port: number, check: (redis: Redis) => Promise<boolean
 export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'pw-redis-cluster-'));
   const ports = [await freePort(), await freePort(), await freePort()];
-  const processes: ChildProcess[] = ports.map((port) =>
-    spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        `nodes-${port}.conf`,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--protected-mode',
-        'no',
-      ],
-      { stdio: 'ignore' },
-    ),
+  const processes = ports.map((port) =>
+    spawnRedisServer(port, dir, [
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      `nodes-${port}.conf`,
+      '--appendonly',
+      'no',
+    ]),
   );
   const stop = async (): Promise<void> => {
-    await Promise.all(
-      processes.map(
-        (p) =>
-          new Promise<void>((resolve) => {
-            if (p.exitCode !== null || p.signalCode !== null) return resolve();
-            p.once('exit', () => resolve());
-            p.kill('SIGKILL');
-          }),
-      ),
-    );
+    await Promise.all(processes.map(killServer));
     rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -27,14 +27,8 @@ describe('a connection dropped during sendMany', () => {
     await createPostgresDeadLetterQueue({ sql: db.sql, schema: db.schema, table }).setup();
     const batch = inputs(N).map((x, i) => ({ ...x, idempotencyKey: `kill-${i}` }));
     // An open transaction holds the batch's LAST key, so our INSERT writes every other row, then waits on it.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let holding!: () => void;
-    const ready = new Promise<void>((resolve) => {
-      holding = resolve;
-    });
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    const { promise: ready, resolve: holding } = Promise.withResolvers<void>();
     const blocker = db.sql
       .transaction(async (tx) => {
         await createPostgresDeadLetterQueue({ sql: tx, schema: db.schema, table }).send(batch[N - 1] as never);

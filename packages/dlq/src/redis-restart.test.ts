@@ -1,14 +1,15 @@
 // The Redis backend survives a restart only with AOF on. A PRIVATE redis-server (own port, own temp dir) is
 // crashed and restarted here; the shared server is never touched.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '@pipewright/core';
 import { createRedisDeadLetterQueue } from '@pipewright/dlq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test/helpers/free-port.ts';
+import { killServer, spawnRedisServer } from '../../../test/helpers/redis-server.ts';
 
 const dirs: string[] = [];
 const servers = new Set<ChildProcess>();
@@ -18,36 +19,8 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 async function start(dir: string, port: number, aof: boolean): Promise<{ server: ChildProcess; redis: Redis }> {
-  const server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      aof ? 'yes' : 'no',
-      '--appendfsync',
-      'always',
-    ],
-    { stdio: 'ignore' },
-  );
+  const server = spawnRedisServer(port, dir, ['--appendonly', aof ? 'yes' : 'no', '--appendfsync', 'always']);
   servers.add(server);
   // Commands wait in ioredis' offline queue until the new process listens; no timing guess involved.
   const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: () => 20 });
@@ -58,9 +31,7 @@ async function start(dir: string, port: number, aof: boolean): Promise<{ server:
 
 async function crash(server: ChildProcess, redis: Redis): Promise<void> {
   redis.disconnect();
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGKILL'); // no clean shutdown: only what is already in the AOF survives
-  await exited;
+  await killServer(server); // no clean shutdown: only what is already in the AOF survives
   servers.delete(server);
 }
 

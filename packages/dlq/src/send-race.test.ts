@@ -19,14 +19,8 @@ describe('a new key sent by two senders at once', () => {
       pipeline: 'race',
       idempotencyKey: key,
     });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let holding!: () => void;
-    const ready = new Promise<void>((resolve) => {
-      holding = resolve;
-    });
+    const { promise: held, resolve: release } = Promise.withResolvers<void>();
+    const { promise: ready, resolve: holding } = Promise.withResolvers<void>();
     const first = db.sql.transaction(async (tx) => {
       await createPostgresDeadLetterQueue({ sql: tx, schema: db.schema, table }).send(input('k\t1'));
       holding();

@@ -1,12 +1,13 @@
 // Private PostgreSQL and Redis servers for the suite: the shared ones are never restarted or terminated, and a
 // private cluster keeps other people's long transactions out of the watermark's in-flight wait.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../helpers/free-port.ts';
+import { killServer, spawnRedisServer } from '../../helpers/redis-server.ts';
 
 const run = promisify(execFile);
 const PG_BIN = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'].find((d) =>
@@ -83,26 +84,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   let proc: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    proc = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--save',
-        '',
-        '--protected-mode',
-        'no',
-      ],
-      { stdio: 'ignore' },
-    );
+    proc = spawnRedisServer(port, dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
     for (let i = 0; i < 200; i++) {
       if (await canConnect(port)) return;
       await new Promise((r) => setTimeout(r, 25));
@@ -110,12 +92,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     throw new Error(`private redis-server did not start on port ${port}`);
   };
   const kill = async (): Promise<void> => {
-    const p = proc;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve());
-      p.kill('SIGKILL');
-    });
+    if (proc) await killServer(proc);
   };
   await start();
   return {
