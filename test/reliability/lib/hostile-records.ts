@@ -4,7 +4,6 @@
 // JSON.parse makes them).
 import fc from 'fast-check';
 
-
 const DEEP = 5000;
 function deep(kind: 'array' | 'object'): unknown {
   let v: unknown = 'bottom';
