@@ -101,7 +101,8 @@ function text(maxLength: number | undefined): TextEncoder {
     if (typeof value !== 'string') throw new Rejection(`expected a string, got ${kind(value)}`);
     if (value.includes('\0')) throw new Rejection('invalid byte sequence for encoding "UTF8": 0x00 (NUL in text)');
     // A lone UTF-16 surrogate has no UTF-8 form: Node would send U+FFFD and the stored text would silently differ.
-    if (!value.isWellFormed()) {
+    // (Cast: the source also compiles under an ES2022 lib, as the decorator fixtures check.)
+    if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) {
       throw new Rejection('invalid Unicode: a lone surrogate (half of a UTF-16 pair) cannot be stored as UTF-8 text');
     }
     if (maxLength !== undefined && value.length > maxLength) {
