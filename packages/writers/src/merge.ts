@@ -1,6 +1,7 @@
 import { InvalidOptionError, type SqlClient } from '@pipewright/core';
 import { Batch, copyStats, type RecordFailure, type StagedColumn, stagedColumn } from './internal/batch.ts';
 import { NotBinary } from './internal/binary.ts';
+import { canonicalJson } from './internal/canonical-json.ts';
 import { deduplicate } from './internal/dedupe.ts';
 import { applyStatement, type DeleteOption, deletePlan } from './internal/merge-sql.ts';
 import { Rejection } from './internal/reject.ts';
@@ -96,12 +97,16 @@ export async function merge<Row extends object>(
     nullable: column === version ? false : column.nullable,
   }));
   if (plan.mode === 'hard') staged.push(plan.column);
-  const batch = new Batch(rows);
-  const layout = stageLayout(
-    staged,
-    table.key.map((c) => c.name),
+  // jsonb values are staged as jsonb's own text output: unchanged rows are compared as text and never parsed.
+  const asText = new Set(table.values.filter((c) => c.type === 'jsonb' && c !== version).map((c) => c.name));
+  const stagedAsText = staged.map((c) =>
+    asText.has(c.name) ? { ...c, type: 'text', encode: canonicalJson, needsEscape: true } : c,
   );
-  const statement = applyStatement(table, version, plan);
+  const batch = new Batch(rows);
+  const keyNames = table.key.map((c) => c.name);
+  const layout = stageLayout(stagedAsText, keyNames);
+  const directLayout = stageLayout(staged, keyNames);
+  const statement = applyStatement(table, version, plan, asText);
   const direct = (options.directLoad ?? true) && plan.mode === 'none';
   const workMem = options.workMem === undefined ? '64MB' : options.workMem;
   if (workMem !== null && (typeof workMem !== 'string' || !/^\d+\s*(kB|MB|GB)$/.test(workMem))) {
@@ -110,7 +115,7 @@ export async function merge<Row extends object>(
 
   const write = async (tx: SqlClient, order: Uint32Array, detect: boolean): Promise<Counts> => {
     if (direct && order.length >= DIRECT_MIN_ROWS) {
-      const loaded = await tryDirectLoad(tx, table, batch, order, layout);
+      const loaded = await tryDirectLoad(tx, table, batch, order, directLayout);
       if (loaded !== undefined) return loaded;
     }
     await lockTable(tx, table, false);
@@ -119,7 +124,7 @@ export async function merge<Row extends object>(
       batch,
       order,
       async (step, part) => {
-        const stage = await createStage(step, staged);
+        const stage = await createStage(step, stagedAsText);
         const stats = detect ? copyStats() : undefined;
         let loaded: number;
         try {

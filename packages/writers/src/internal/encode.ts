@@ -145,7 +145,8 @@ function bigintToRaw(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? rawJSON(value.toString()) : value;
 }
 
-function json(value: unknown): string {
+/** JSON.stringify's text of a value, or a `Rejection` where PostgreSQL's json input would refuse it. */
+export function jsonText(value: unknown): string {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
     throw new Rejection(`expected a JSON value, got ${kind(value)}`);
   }
@@ -234,7 +235,7 @@ export function codecFor(type: string): TypeCodec | undefined {
   else if (base === 'timestamptz' || base === 'timestamp') encode = timestamp;
   else if (base === 'date') encode = date;
   else if (base === 'jsonb' || base === 'json') {
-    encode = json;
+    encode = jsonText;
     needsEscape = true;
   } else if (base === 'bytea') {
     encode = bytea;

@@ -2,7 +2,7 @@ import { InvalidOptionError } from '@pipewright/core';
 import type { WriterColumn, WriterTable } from '../table.ts';
 import type { StagedColumn } from './batch.ts';
 import { codecFor } from './encode.ts';
-import { distinct, keyJoin } from './sql.ts';
+import { distinct, keyJoin, stagedDistinct } from './sql.ts';
 
 const HARD_DELETE_COLUMN = 'pw_deleted';
 
@@ -42,14 +42,23 @@ export function deletePlan(table: WriterTable, option: DeleteOption | undefined)
   };
 }
 
-/** The apply statement; `$STAGE` is replaced by the (quoted, generated) staging table name. */
-export function applyStatement(table: WriterTable, version: WriterColumn | undefined, plan: DeletePlan): string {
+/**
+ * The apply statement; `$STAGE` is replaced by the (quoted, generated) staging table name. The columns named in
+ * `asText` are staged as jsonb's text output (see `canonicalJson`): compared as text, parsed only when written.
+ */
+export function applyStatement(
+  table: WriterTable,
+  version: WriterColumn | undefined,
+  plan: DeletePlan,
+  asText: ReadonlySet<string> = new Set(),
+): string {
   const t = table.sql;
   const columns = table.columns.map((c) => c.sql).join(', ');
+  const selected = table.columns.map((c) => (asText.has(c.name) ? `${c.sql}::${c.type}` : c.sql)).join(', ');
   const keys = table.key.map((c) => c.sql).join(', ');
   const firstKey = (table.key[0] as WriterColumn).sql;
   const newer = version === undefined ? 'TRUE' : `s.${version.sql} > t.${version.sql}`;
-  const changedValues = table.values.length === 0 ? 'FALSE' : distinct(table.values, 's', 't');
+  const changedValues = table.values.length === 0 ? 'FALSE' : stagedDistinct(table.values, asText, 's', 't');
   const hard = plan.mode === 'hard';
   const isNew = hard ? `NOT s.${plan.column.sql}` : 'TRUE';
   const isChange = hard ? `(s.${plan.column.sql} OR ${changedValues})` : changedValues;
@@ -63,7 +72,7 @@ export function applyStatement(table: WriterTable, version: WriterColumn | undef
       : `DO UPDATE SET ${set} WHERE ${distinct(table.values, 't', 'EXCLUDED')}${version === undefined ? '' : ` AND t.${version.sql} < EXCLUDED.${version.sql}`}`;
   const softDeleted = plan.mode === 'soft' ? `t.${plan.marker.sql}` : 'FALSE';
   const written = `written AS (
-      INSERT INTO ${t} AS t (${columns}) SELECT ${columns} FROM changed${hard ? ` WHERE NOT ${plan.column.sql}` : ''}
+      INSERT INTO ${t} AS t (${columns}) SELECT ${selected} FROM changed${hard ? ` WHERE NOT ${plan.column.sql}` : ''}
       ORDER BY ${keys}
       ON CONFLICT (${keys}) ${conflict}
       RETURNING (xmax = 0) AS ins, ${softDeleted} AS del)`;

@@ -16,6 +16,24 @@ export function distinct(columns: readonly WriterColumn[], left: string, right: 
   return `ROW(${comparable(columns, left)}) IS DISTINCT FROM ROW(${comparable(columns, right)})`;
 }
 
+/**
+ * `distinct` between a staging row and a stored row, where the columns in `asText` are staged as jsonb's text
+ * output and compared with the stored value's (byte for byte, whatever the default collation).
+ */
+export function stagedDistinct(
+  columns: readonly WriterColumn[],
+  asText: ReadonlySet<string>,
+  stage: string,
+  stored: string,
+): string {
+  if (asText.size === 0) return distinct(columns, stage, stored);
+  const side = (alias: string, cast: string) =>
+    columns
+      .map((c) => (asText.has(c.name) ? `${alias}.${c.sql}${cast} COLLATE "C"` : comparable([c], alias)))
+      .join(', ');
+  return `ROW(${side(stage, '')}) IS DISTINCT FROM ROW(${side(stored, '::text')})`;
+}
+
 const LOCK_NAMESPACE = 'pipewright.writers:';
 
 /**
