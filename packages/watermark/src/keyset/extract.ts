@@ -47,17 +47,10 @@ export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptio
 
   // On a pool each read has a connection of its own; a single connection or a transaction is shared with the caller.
   const pooled = sql.kind === 'pg-pool' && !sql.inTransaction;
-  const read = async <T>(query: Query, pageRead = false): Promise<T[]> => {
-    // A page is a narrow range of the (cursor, key) index, but PostgreSQL estimates the row comparisons as if
-    // independent of the cursor range and picks a bitmap scan plus a sort: 1.5x the server time of reading the index
-    // in order (docs/performance.md). Turned off for that one statement, where the setting cannot reach the caller.
-    const noBitmap = pageRead && pooled;
-    if (o.statementTimeout === undefined && !noBitmap) return (await sql.query<T>(query.text, query.params)).rows;
+  const read = async <T>(query: Query): Promise<T[]> => {
+    if (o.statementTimeout === undefined) return (await sql.query<T>(query.text, query.params)).rows;
     return sql.transaction(async (tx) => {
-      if (o.statementTimeout !== undefined) {
-        await tx.query(`SELECT set_config('statement_timeout', $1, true)`, [String(o.statementTimeout)]);
-      }
-      if (noBitmap) await tx.query(`SELECT set_config('enable_bitmapscan', 'off', true)`);
+      await tx.query(`SELECT set_config('statement_timeout', $1, true)`, [String(o.statementTimeout)]);
       return (await tx.query<T>(query.text, query.params)).rows;
     });
   };
@@ -125,7 +118,7 @@ export async function* keysetPages<R = Row>(sql: SqlClient, options: KeysetOptio
         cursor: until.c as string,
         key: o.keys.map((_, i) => until[`k${i}`] as string),
       };
-      const rows = read<R>(q.page(from, position), true);
+      const rows = read<R>(q.page(from, position));
       rows.catch(() => undefined); // surfaces when awaited; not an unhandled rejection meanwhile
       return { position, last, rows };
     };

@@ -18,6 +18,9 @@ const TYPE_NAME = /^[\p{L}\p{N}_ ."[\](),]+$/u;
 
 const UTC_FORMAT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
+/** The largest bigint: a LIMIT that never applies (see `page`). */
+const NO_LIMIT = '9223372036854775807';
+
 /** Builds every statement of one keyset extraction; user parameters keep `$1…$n`, ours follow. */
 export class KeysetSql {
   readonly from: string;
@@ -148,6 +151,10 @@ export class KeysetSql {
    * The rows after `after` up to and including `until`, in keyset order. The plain bounds on the cursor column
    * repeat what the row comparisons imply: PostgreSQL estimates a row comparison as a third of the table and then
    * scans all of it for every page (parallel seq scan), while the plain range is estimated as the page it is.
+   * Even so the row comparisons make it under-estimate the page, and it picks a bitmap scan plus a sort (1.5x the
+   * server time of reading the index in order, docs/performance.md). A LIMIT it cannot see through (an init plan)
+   * makes it plan for reading only part of the range, so it reads the index in order; the limit itself never cuts
+   * the page short.
    */
   page(after: KeysetPosition | undefined, until: KeysetPosition): { text: string; params: unknown[] } {
     const params = [...this.userParams];
@@ -156,7 +163,10 @@ export class KeysetSql {
         ? this.#windowStart(params)
         : `${this.cursorColumn} >= ${this.#pushCursor(params, after.cursor)} AND ${this.#tuple()} > ${this.#values(params, after)}`;
     const upper = `${this.cursorColumn} <= ${this.#pushCursor(params, until.cursor)} AND ${this.#tuple()} <= ${this.#values(params, until)}`;
-    return { text: `SELECT q.* FROM ${this.from} WHERE ${lower} AND ${upper} ORDER BY ${this.#order('')}`, params };
+    return {
+      text: `SELECT q.* FROM ${this.from} WHERE ${lower} AND ${upper} ORDER BY ${this.#order('')} LIMIT (SELECT ${NO_LIMIT})`,
+      params,
+    };
   }
 
   #range(params: unknown[], after: KeysetPosition | undefined, hi: string): string {
