@@ -9,6 +9,7 @@ import { isRecordFailure, splitOnRecordFailure } from './internal/split.ts';
 import { lockTable } from './internal/sql.ts';
 import { createStage, loadRows, type StageLayout, stageLayout } from './internal/stage.ts';
 import { assertRows, atomically } from './internal/tx.ts';
+import { raiseWorkMem, restoreWorkMem, WORK_MEM_PATTERN, type WorkMemOption } from './internal/work-mem.ts';
 import type { TableDefinition, WriterTable } from './table.ts';
 import { toWriterTable } from './table.ts';
 
@@ -33,9 +34,11 @@ export interface MergeOptions<Row> {
   directLoad?: boolean;
   /**
    * `work_mem` for the apply statement of a large batch (≥ 50,000 rows), so its hash join stays in memory; the
-   * previous value is restored right after. `null` keeps the session's setting. @default '64MB'
+   * previous value is restored right after. `'auto'` sizes it from the staged rows (about their size divided by
+   * `hash_mem_multiplier`, between 64 MB and 1 GB: ~96 MB for 1M standard records); a size such as `'256MB'` sets
+   * it; `null` keeps the session's setting. @default 'auto'
    */
-  workMem?: string | null;
+  workMem?: WorkMemOption;
   /** Called once with the records PostgreSQL would refuse (or refused), before the call returns. */
   onRejected?: (failures: RecordFailure<Row>[]) => void | Promise<void>;
 }
@@ -108,9 +111,9 @@ export async function merge<Row extends object>(
   const directLayout = stageLayout(staged, keyNames);
   const statement = applyStatement(table, version, plan, asText);
   const direct = (options.directLoad ?? true) && plan.mode === 'none';
-  const workMem = options.workMem === undefined ? '64MB' : options.workMem;
-  if (workMem !== null && (typeof workMem !== 'string' || !/^\d+\s*(kB|MB|GB)$/.test(workMem))) {
-    throw new InvalidOptionError('workMem', "a size such as '64MB' (kB, MB or GB), or null", workMem);
+  const workMem = options.workMem === undefined ? 'auto' : options.workMem;
+  if (workMem !== null && (typeof workMem !== 'string' || !WORK_MEM_PATTERN.test(workMem))) {
+    throw new InvalidOptionError('workMem', "'auto', a size such as '64MB' (kB, MB or GB), or null", workMem);
   }
 
   const write = async (tx: SqlClient, order: Uint32Array, detect: boolean): Promise<Counts> => {
@@ -137,17 +140,10 @@ export async function merge<Row extends object>(
           throw error;
         }
         if (stats?.duplicateKeys) throw new DuplicateKeys();
-        const memory = workMem !== null && part.length >= WORK_MEM_MIN_ROWS ? workMem : undefined;
-        let previous: string | undefined;
-        if (memory !== undefined) {
-          const { rows: set } = await step.query<{ previous: string }>(
-            `SELECT current_setting('work_mem') AS previous, set_config('work_mem', $1, true)`,
-            [memory],
-          );
-          previous = set[0]?.previous;
-        }
+        const previous =
+          workMem !== null && part.length >= WORK_MEM_MIN_ROWS ? await raiseWorkMem(step, stage, workMem) : undefined;
         const { rows: result } = await step.query<Counts>(statement.replaceAll('$STAGE', stage));
-        if (previous !== undefined) await step.query(`SELECT set_config('work_mem', $1, true)`, [previous]);
+        if (previous !== undefined) await restoreWorkMem(step, previous);
         const applied = result[0] ?? ZERO;
         return {
           inserted: applied.inserted,
