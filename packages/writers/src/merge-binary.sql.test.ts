@@ -182,4 +182,31 @@ describe('merge staging (binary COPY on PostgreSQL)', () => {
     expect(second).toMatchObject({ inserted: 4 });
     expect(second.rejected.map((f) => [f.index, f.column])).toEqual([[2, 'v']]);
   });
+
+  it('drops a refused row written across the end of an encoding buffer, in a batch of many buffers', async () => {
+    const table = await typesTable('slabs');
+    // 2,000 rows of ~3 KB, every 50th of 400 KB (larger than what is left of a 1 MB slab, so its tuple moves to a
+    // new one); every 97th row and every other huge one are refused by their last column.
+    const rows: Row[] = Array.from({ length: 2000 }, (_, i) => ({
+      ...base(i + 1),
+      t: `${i}:${'é'.repeat(i % 50 === 5 ? 200_000 : 1500)}`,
+      v: i % 97 === 5 || i % 100 === 55 ? 'eleven chars' : `ok ${i % 100}`,
+    }));
+    const refused = rows.flatMap((_, i) => (i % 97 === 5 || i % 100 === 55 ? [i] : []));
+    const result = await merge(db.sql, table, rows);
+    expect(result.rejected.map((f) => f.index)).toEqual(refused);
+    expect(result.inserted).toBe(rows.length - refused.length);
+    const { rows: stored } = await db.sql.query<{ n: number; chars: string; bad: number }>(
+      `SELECT count(*)::int AS n, sum(length(t))::text AS chars,
+              count(*) FILTER (WHERE t NOT LIKE id - 1 || ':%' OR v <> 'ok ' || ((id - 1) % 100)::text)::int AS bad
+       FROM ${db.qschema}.slabs`,
+    );
+    const expected = rows.reduce((sum, row, i) => sum + (refused.includes(i) ? 0 : (row.t as string).length), 0);
+    expect(stored[0]).toEqual({ n: rows.length - refused.length, chars: String(expected), bad: 0 });
+    expect(await merge(db.sql, table, rows)).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      unchanged: 2000 - refused.length,
+    });
+  });
 });

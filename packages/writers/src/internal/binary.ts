@@ -11,6 +11,8 @@ import { Rejection } from './reject.ts';
 export class NotBinary extends Error {}
 
 const CHUNK_BYTES = 1 << 16;
+/** Chunks are cut from slabs of this size: one allocation per ~15 chunks instead of one per chunk. */
+const SLAB_BYTES = 1 << 20;
 const HEADER = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
 const EPOCH_2000_MS = 946_684_800_000;
 const DAY_MS = 86_400_000;
@@ -18,11 +20,15 @@ const TWO_32 = 4_294_967_296;
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** An append-only byte buffer handed out in chunks of about 64 KiB. */
+/**
+ * An append-only byte buffer handed out in chunks of about 64 KiB. Bytes before `start` were handed out and are
+ * never written again; `ensure` may move the rest to a new slab, so keep positions relative to `start`.
+ */
 export class BinaryWriter {
-  buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  buf: Buffer = Buffer.allocUnsafe(SLAB_BYTES);
   /** The same bytes as `buf`: DataView stores skip Buffer's per-call range checks. */
   view: DataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  start = 0;
   pos = 0;
 
   #replace(next: Buffer): void {
@@ -32,17 +38,24 @@ export class BinaryWriter {
 
   ensure(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
-    this.buf.copy(next, 0, 0, this.pos);
+    const pending = this.pos - this.start;
+    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, (pending + bytes) * 2));
+    this.buf.copy(next, 0, this.start, this.pos);
     this.#replace(next);
+    this.start = 0;
+    this.pos = pending;
   }
 
-  /** Returns the bytes written so far when there are enough to send, starting a fresh buffer. */
+  /** Returns the bytes written since the last chunk when there are enough to send. */
   take(force = false): Buffer | undefined {
-    if (this.pos === 0 || (!force && this.pos < CHUNK_BYTES)) return undefined;
-    const out = this.buf.subarray(0, this.pos);
-    this.#replace(Buffer.allocUnsafe(CHUNK_BYTES * 2));
-    this.pos = 0;
+    const size = this.pos - this.start;
+    if (size === 0 || (!force && size < CHUNK_BYTES)) return undefined;
+    const out = this.buf.subarray(this.start, this.pos);
+    if (this.buf.length - this.pos < CHUNK_BYTES * 2) {
+      this.#replace(Buffer.allocUnsafe(SLAB_BYTES));
+      this.pos = 0;
+    }
+    this.start = this.pos;
     return out;
   }
 
@@ -334,12 +347,12 @@ export function* copyBinary<Row>(
   for (let i = 0; i < order.length; i++) {
     const index = order[i] as number;
     if (batch.rejected[index] === 1) continue;
-    const start = w.pos;
+    const tuple = w.pos - w.start; // relative: encoding may move the unsent bytes to a new slab
     try {
       encode(rows[index] as Record<string, unknown>, w, out);
     } catch (error) {
       if (!(error instanceof Rejection)) throw error;
-      w.pos = start; // drop the partial tuple
+      w.pos = w.start + tuple; // drop the partial tuple
       // The slow path names the column; it records the failure.
       if (batch.encodeRow(index, columns, new Array(columns.length))) batch.reject(index, error.message);
       continue;
