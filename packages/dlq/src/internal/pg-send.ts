@@ -28,21 +28,24 @@ type Mode = 'optimistic' | 'upsert';
  */
 export function sendStatement(n: PgNames, mode: Mode): string {
   const now = '$4::timestamptz';
-  // A scalar subquery is probed through the key index row by row; an EXISTS would be planned as a hash join that
-  // reads the whole queue table on every send (the batch has no statistics to plan with).
-  const entry = `(SELECT e.id FROM ${n.table} AS e WHERE e.idempotency_key = v.k)`;
   const values = `v.k, v.p, v.s, v.r, v.src, v.rec, v.ec, v.eco, v.em, v.sh, v.ek, v.er, v.a, v.c, v.ff, v.lf, ${now}`;
   const columns = `idempotency_key, pipeline, step, run_id, source, record, error_class, error_code, error_message,
     stack_hash, error_kind, error_reason, attempt, failure_count, first_failed_at, last_failed_at, updated_at`;
-  return `WITH u AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS j(${COLUMNS})), stacks AS (
+  // Each key is probed once, here, and the two inserts read the answer. A scalar subquery is probed through the key
+  // index row by row; an EXISTS would be planned as a hash join that reads the whole queue table on every send (the
+  // batch has no statistics to plan with).
+  return `WITH u AS MATERIALIZED (
+    SELECT j.*, (SELECT e.id FROM ${n.table} AS e WHERE e.idempotency_key = j.k) AS known
+    FROM json_to_recordset($1::json) AS j(${COLUMNS})
+  ), stacks AS (
     INSERT INTO ${n.stacks} (hash, stack) SELECT * FROM unnest($2::text[], $3::text[]) ON CONFLICT (hash) DO NOTHING
   ), fresh AS (
     INSERT INTO ${n.table} (${columns})
-    SELECT ${values} FROM u AS v WHERE ${mode === 'optimistic' ? `${entry} IS NULL` : 'false'}
+    SELECT ${values} FROM u AS v WHERE ${mode === 'optimistic' ? 'v.known IS NULL' : 'false'}
     RETURNING id, idempotency_key
   ), again AS (
     INSERT INTO ${n.table} AS d (${columns})
-    SELECT ${values} FROM u AS v${mode === 'optimistic' ? ` WHERE ${entry} IS NOT NULL` : ''}
+    SELECT ${values} FROM u AS v${mode === 'optimistic' ? ' WHERE v.known IS NOT NULL' : ''}
     ON CONFLICT (idempotency_key) DO UPDATE SET
       failure_count = d.failure_count + excluded.failure_count,
       first_failed_at = least(d.first_failed_at, excluded.first_failed_at),
@@ -78,11 +81,11 @@ function isKeyConflict(error: unknown, n: PgNames): boolean {
 function resultsOf(batch: CapturedBatch, written: readonly SentRow[]): SendResult[] {
   const byKey = new Map<string, SentRow>();
   for (const row of written) byKey.set(row.idempotency_key, row);
-  const seen = new Set<number>();
+  const seen = new Uint8Array(batch.rows.length);
   return batch.slots.map((slot) => {
     const row = byKey.get((batch.rows[slot] as CapturedRow).key) as SentRow;
-    const created = row.inserted && !seen.has(slot);
-    seen.add(slot);
+    const created = row.inserted && seen[slot] === 0;
+    seen[slot] = 1;
     return { id: row.id, created };
   });
 }
