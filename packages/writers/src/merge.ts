@@ -3,7 +3,13 @@ import { Batch, copyStats, type RecordFailure, type StagedColumn, stagedColumn }
 import { NotBinary } from './internal/binary.ts';
 import { canonicalJson } from './internal/canonical-json.ts';
 import { deduplicate } from './internal/dedupe.ts';
-import { applyStatement, type DeleteOption, deletePlan } from './internal/merge-sql.ts';
+import { applyStatement, changedQuery, type DeleteOption, deletePlan } from './internal/merge-sql.ts';
+import {
+  compareInParallel,
+  createSharedStage,
+  PARALLEL_MIN_ROWS,
+  sharedStageSchema,
+} from './internal/parallel-apply.ts';
 import { Rejection } from './internal/reject.ts';
 import { isRecordFailure, splitOnRecordFailure } from './internal/split.ts';
 import { lockTable } from './internal/sql.ts';
@@ -110,6 +116,8 @@ export async function merge<Row extends object>(
   const layout = stageLayout(stagedAsText, keyNames);
   const directLayout = stageLayout(staged, keyNames);
   const statement = applyStatement(table, version, plan, asText);
+  const changedRows = changedQuery(table, version, plan, asText);
+  const fromChanged = applyStatement(table, version, plan, asText, 'SELECT * FROM $CHANGED');
   const direct = (options.directLoad ?? true) && plan.mode === 'none';
   const workMem = options.workMem === undefined ? 'auto' : options.workMem;
   if (workMem !== null && (typeof workMem !== 'string' || !WORK_MEM_PATTERN.test(workMem))) {
@@ -127,7 +135,11 @@ export async function merge<Row extends object>(
       batch,
       order,
       async (step, part) => {
-        const stage = await createStage(step, stagedAsText);
+        const shared = part.length >= PARALLEL_MIN_ROWS ? sharedSchema : undefined;
+        const stage =
+          shared === undefined
+            ? await createStage(step, stagedAsText)
+            : await createSharedStage(step, stagedAsText, shared);
         const stats = detect ? copyStats() : undefined;
         let loaded: number;
         try {
@@ -142,7 +154,12 @@ export async function merge<Row extends object>(
         if (stats?.duplicateKeys) throw new DuplicateKeys();
         const previous =
           workMem !== null && part.length >= WORK_MEM_MIN_ROWS ? await raiseWorkMem(step, stage, workMem) : undefined;
-        const { rows: result } = await step.query<Counts>(statement.replaceAll('$STAGE', stage));
+        let result: Counts[] = [ZERO];
+        if (shared !== undefined) {
+          const changed = await compareInParallel(step, stage, changedRows);
+          if (changed.rows > 0)
+            result = (await step.query<Counts>(fromChanged.replaceAll('$CHANGED', changed.table))).rows;
+        } else result = (await step.query<Counts>(statement.replaceAll('$STAGE', stage))).rows;
         if (previous !== undefined) await restoreWorkMem(step, previous);
         const applied = result[0] ?? ZERO;
         return {
@@ -159,10 +176,13 @@ export async function merge<Row extends object>(
 
   let superseded = 0;
   let freeze = false;
+  let sharedSchema: string | undefined;
   let binary = true;
   const counts = await atomically(sql, options.tx, async (tx) => {
     if (rows.length === 0) return ZERO;
     freeze = tx.capabilities.copy && rows.length >= FREEZE_MIN_ROWS && (await readCommitted(tx));
+    if (tx.capabilities.copy && rows.length >= PARALLEL_MIN_ROWS)
+      sharedSchema = await sharedStageSchema(tx, table.schema);
     // Optimistic: most batches have unique keys, noticed while streaming; only a batch with duplicates pays for
     // a de-duplication pass and a second staging.
     let order = identity(rows.length);

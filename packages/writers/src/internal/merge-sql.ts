@@ -51,20 +51,14 @@ export function applyStatement(
   version: WriterColumn | undefined,
   plan: DeletePlan,
   asText: ReadonlySet<string> = new Set(),
+  changedRows: string = changedQuery(table, version, plan, asText),
 ): string {
   const t = table.sql;
   const columns = table.columns.map((c) => c.sql).join(', ');
   const selected = table.columns.map((c) => (asText.has(c.name) ? `${c.sql}::${c.type}` : c.sql)).join(', ');
   const keys = table.key.map((c) => c.sql).join(', ');
-  const firstKey = (table.key[0] as WriterColumn).sql;
-  const newer = version === undefined ? 'TRUE' : `s.${version.sql} > t.${version.sql}`;
-  const changedValues = table.values.length === 0 ? 'FALSE' : stagedDistinct(table.values, asText, 's', 't');
   const hard = plan.mode === 'hard';
-  const isNew = hard ? `NOT s.${plan.column.sql}` : 'TRUE';
-  const isChange = hard ? `(s.${plan.column.sql} OR ${changedValues})` : changedValues;
-  const changed = `changed AS ${hard ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (
-      SELECT s.* FROM $STAGE s LEFT JOIN ${t} t ON ${keyJoin(table, 't', 's')}
-      WHERE CASE WHEN t.${firstKey} IS NULL THEN ${isNew} ELSE ${newer} AND ${isChange} END)`;
+  const changed = `changed AS ${hard ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (${changedRows})`;
   const set = table.values.map((c) => `${c.sql} = EXCLUDED.${c.sql}`).join(', ');
   const conflict =
     table.values.length === 0
@@ -87,4 +81,24 @@ export function applyStatement(
            count(*) FILTER (WHERE NOT ins AND NOT del)::int AS updated,
            ${deleted} AS deleted
     FROM written`;
+}
+
+/**
+ * The staged rows to write (`$STAGE` to replace): new keys, and rows whose values differ (and, with a version,
+ * are newer) or that are marked for a hard delete. A read-only query, so it may run in parallel on its own.
+ */
+export function changedQuery(
+  table: WriterTable,
+  version: WriterColumn | undefined,
+  plan: DeletePlan,
+  asText: ReadonlySet<string>,
+): string {
+  const firstKey = (table.key[0] as WriterColumn).sql;
+  const newer = version === undefined ? 'TRUE' : `s.${version.sql} > t.${version.sql}`;
+  const changedValues = table.values.length === 0 ? 'FALSE' : stagedDistinct(table.values, asText, 's', 't');
+  const hard = plan.mode === 'hard';
+  const isNew = hard ? `NOT s.${plan.column.sql}` : 'TRUE';
+  const isChange = hard ? `(s.${plan.column.sql} OR ${changedValues})` : changedValues;
+  return `SELECT s.* FROM $STAGE s LEFT JOIN ${table.sql} t ON ${keyJoin(table, 't', 's')}
+      WHERE CASE WHEN t.${firstKey} IS NULL THEN ${isNew} ELSE ${newer} AND ${isChange} END`;
 }
