@@ -117,9 +117,11 @@ describe('merge of a large batch (parallel compare over a shared stage)', () => 
       );
       return rows[0]?.n;
     };
-    // A TEMP stage lives until commit; the shared one is already dropped when merge returns.
+    // A TEMP stage lives until commit; the shared one is already dropped when merge returns. Named without its
+    // schema, the table is found (and the shared stage created) through the search path.
+    const unqualified = defineTable({ ...table.toJSON(), table: 'fallback' });
     const shared = await db.sql.transaction(async (tx) => {
-      const result = await merge(tx, table, docs(ROWS), { directLoad: false });
+      const result = await merge(tx, unqualified, docs(ROWS), { directLoad: false });
       return { result, temp: await tempStages(tx) };
     });
     expect(shared).toMatchObject({ result: { inserted: ROWS }, temp: db.target === 'postgres' ? 0 : 1 });

@@ -8,7 +8,7 @@ import {
   compareInParallel,
   createSharedStage,
   PARALLEL_MIN_ROWS,
-  sharedStageSchema,
+  sharedStagePrefix,
 } from './internal/parallel-apply.ts';
 import { Rejection } from './internal/reject.ts';
 import { isRecordFailure, splitOnRecordFailure } from './internal/split.ts';
@@ -135,7 +135,7 @@ export async function merge<Row extends object>(
       batch,
       order,
       async (step, part) => {
-        const shared = part.length >= PARALLEL_MIN_ROWS ? sharedSchema : undefined;
+        const shared = part.length >= PARALLEL_MIN_ROWS ? sharedPrefix : undefined;
         const stage =
           shared === undefined
             ? await createStage(step, stagedAsText)
@@ -176,13 +176,13 @@ export async function merge<Row extends object>(
 
   let superseded = 0;
   let freeze = false;
-  let sharedSchema: string | undefined;
+  let sharedPrefix: string | undefined;
   let binary = true;
   const counts = await atomically(sql, options.tx, async (tx) => {
     if (rows.length === 0) return ZERO;
     freeze = tx.capabilities.copy && rows.length >= FREEZE_MIN_ROWS && (await readCommitted(tx));
     if (tx.capabilities.copy && rows.length >= PARALLEL_MIN_ROWS)
-      sharedSchema = await sharedStageSchema(tx, table.schema);
+      sharedPrefix = await sharedStagePrefix(tx, table.schema);
     // Optimistic: most batches have unique keys, noticed while streaming; only a batch with duplicates pays for
     // a de-duplication pass and a second staging.
     let order = identity(rows.length);

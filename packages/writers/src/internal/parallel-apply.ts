@@ -10,31 +10,31 @@ import { uniqueRelationName } from './stage.ts';
 export const PARALLEL_MIN_ROWS = 100_000;
 
 /**
- * The quoted schema for a shared staging table (the target's, or the first of the search path), or undefined
- * when the role may not create tables there or parallel query is switched off (a TEMP table is used then).
+ * Where to create a shared staging table: `"schema".` for the target's schema, `''` (unqualified: the first schema
+ * of the search path) when the table has none; undefined when the role may not create tables there or parallel
+ * query is switched off (a TEMP table is used then).
  */
-export async function sharedStageSchema(tx: SqlClient, schema: string | undefined): Promise<string | undefined> {
-  const { rows } = await tx.query<{ name: string | null; ok: boolean | null }>(
-    `SELECT n AS name,
-            has_schema_privilege(n, 'CREATE') AND current_setting('max_parallel_workers_per_gather')::int > 0 AS ok
-     FROM coalesce($1::text, current_schema()) AS n`,
+export async function sharedStagePrefix(tx: SqlClient, schema: string | undefined): Promise<string | undefined> {
+  const { rows } = await tx.query<{ ok: boolean | null }>(
+    `SELECT has_schema_privilege(coalesce($1::text, current_schema()), 'CREATE')
+            AND current_setting('max_parallel_workers_per_gather')::int > 0 AS ok`,
     [schema ?? null],
   );
-  const row = rows[0];
-  return row?.ok === true && row.name !== null ? quoteIdentifier(row.name) : undefined;
+  if (rows[0]?.ok !== true) return undefined;
+  return schema === undefined ? '' : `${quoteIdentifier(schema)}.`;
 }
 
 /**
- * Creates an UNLOGGED staging table in `schema`. It lives only inside the writer's own subtransaction: dropped
+ * Creates an UNLOGGED staging table (`prefix` from `sharedStagePrefix`). It lives only inside the writer's own subtransaction: dropped
  * before that ends (`compareInParallel`), rolled back with it on any failure, so it is never committed and no
  * crash can leave it behind; other sessions never see it.
  */
 export async function createSharedStage(
   tx: SqlClient,
   columns: readonly StagedColumn[],
-  schema: string,
+  prefix: string,
 ): Promise<string> {
-  const name = `${schema}.${quoteIdentifier(uniqueRelationName('pw_stage'))}`;
+  const name = `${prefix}${quoteIdentifier(uniqueRelationName('pw_stage'))}`;
   await tx.exec(`CREATE UNLOGGED TABLE ${name} (${columns.map((c) => `${c.sql} ${c.type}`).join(', ')})`);
   return name;
 }
