@@ -40,8 +40,8 @@ export interface MergeOptions<Row> {
   directLoad?: boolean;
   /**
    * `work_mem` for the apply statement of a large batch (≥ 50,000 rows), so its hash join stays in memory; the
-   * previous value is restored right after. `'auto'` sizes it from the staged rows (about their size divided by
-   * `hash_mem_multiplier`, between 64 MB and 1 GB: ~96 MB for 1M standard records); a size such as `'256MB'` sets
+   * previous value is restored right after. `'auto'` sizes it from the staged rows (twice their size divided by
+   * `hash_mem_multiplier`, between 64 MB and 1 GB: ~130 MB for 1M standard records); a size such as `'256MB'` sets
    * it; `null` keeps the session's setting. @default 'auto'
    */
   workMem?: WorkMemOption;
