@@ -116,12 +116,17 @@ describe('jsonb staged as its text output', () => {
       { id: 2, doc: { a: 20 } },
       { id: 3, doc: [lone] },
       { id: 4, doc: { a: 4 } },
+      { id: 5, doc: { nested: ['a NUL \0 inside'] } },
+      { id: 6, doc: { 'key with a NUL \0': 1 } },
     ]);
     expect(result).toMatchObject({ inserted: 1, updated: 1 });
     expect(result.rejected.map((f) => [f.index, f.code])).toEqual([
+      [4, undefined], // refused before sending: jsonb cannot store \u0000
+      [5, undefined],
       [0, '22P02'],
       [2, '22P02'],
     ]);
+    expect(result.rejected[0]?.reason).toMatch(/u0000/);
     const { rows } = await db.sql.query<{ id: number; doc: string }>(
       `SELECT id, doc::text FROM ${db.qschema}.bad ORDER BY id`,
     );

@@ -15,8 +15,7 @@ export const canonicalJson: TextEncoder = (value) => {
   } catch {
     out = undefined; // a throwing toJSON or getter: let JSON.stringify report it
   }
-  if (out === undefined || out.includes('\\u0000')) return jsonText(value); // refuses, or a faithful plain text
-  return out;
+  return out ?? jsonText(value); // jsonText refuses (a NUL, a cycle) or gives a faithful plain text
 };
 
 /** Nesting beyond this falls back (JSON.stringify reports a cycle). */
@@ -52,7 +51,7 @@ function sortedKeys(keys: readonly string[]): boolean {
     }
     if (same) return true;
   }
-  for (const key of keys) if (!wellFormed(key)) return false;
+  for (const key of keys) if (!wellFormed(key) || key.includes('\0')) return false;
   lastKeys = keys;
   lastSorted = keys.length < 2 ? keys : [...keys].sort(byJsonbOrder);
   lastQuoted = lastSorted.map((key) => JSON.stringify(key));
@@ -63,7 +62,8 @@ function sortedKeys(keys: readonly string[]): boolean {
 function canonical(value: unknown, key: string, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
-      return wellFormed(value) ? JSON.stringify(value) : NOT_CANONICAL;
+      // A NUL (\u0000, which jsonb refuses) or a lone surrogate: JSON.stringify's path reports or keeps it.
+      return wellFormed(value) && !value.includes('\0') ? JSON.stringify(value) : NOT_CANONICAL;
     case 'number':
       if (!Number.isFinite(value)) return 'null';
       {
