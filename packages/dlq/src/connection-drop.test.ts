@@ -51,8 +51,9 @@ describe('a connection dropped during sendMany', () => {
     await vi.waitFor(
       async () => {
         const { rows: activity } = await (db.pool as pg.Pool).query<{ wait: string }>(
-          `SELECT wait_event_type AS wait FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%INSERT INTO%'`,
-          [pid],
+          // The send statement names the queue's table early (pg_stat_activity keeps only its first 1 KB).
+          `SELECT wait_event_type AS wait FROM pg_stat_activity WHERE pid = $1 AND query LIKE $2`,
+          [pid, `%${table}%`],
         );
         expect(activity[0]?.wait).toBe('Lock');
       },

@@ -31,7 +31,9 @@ describe('a new key sent by two senders at once', () => {
     await vi.waitFor(
       async () => {
         const { rows } = await (db.pool as pg.Pool).query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO%'`,
+          // This file's schema is in the send statement's first 1 KB (all pg_stat_activity keeps).
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+          [`%${db.schema}%`],
         );
         expect(rows[0]?.n).toBeGreaterThan(0);
       },

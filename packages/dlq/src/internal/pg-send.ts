@@ -1,12 +1,27 @@
 import type { SqlClient } from '@pipewright/core';
 import type { SendResult } from '../types.ts';
-import { dedupeStacks, pgBatchDocument } from './batch-encoding.ts';
+import { dedupeStacks, PG_SEND_COLUMNS, pgBatchColumns } from './batch-encoding.ts';
 import type { CapturedRow } from './capture.ts';
 import type { PgNames } from './pg-schema.ts';
 
-/** The columns of one send, as `json_to_recordset` reads them. */
-const COLUMNS = `k text, p text, s text, r text, src json, rec json, ec text, eco text, em text, sh text, ek text,
-  er text, a int, c int, ff timestamptz, lf timestamptz`;
+/** Parameters after the batch's columns: the distinct stacks' hashes and texts, then now. */
+const HASHES = `$${PG_SEND_COLUMNS.length + 1}`;
+const STACKS = `$${PG_SEND_COLUMNS.length + 2}`;
+const NOW = `$${PG_SEND_COLUMNS.length + 3}`;
+
+/** The batch's rows: one JSON array parameter per column (`$1…$16`), read side by side. */
+const BATCH = (() => {
+  const reads = PG_SEND_COLUMNS.map(({ kind }, i) =>
+    kind === 'json' ? `json_array_elements($${i + 1}::json)` : `json_array_elements_text($${i + 1}::json)`,
+  );
+  const values = PG_SEND_COLUMNS.map(({ name, kind, type }) => {
+    // An element is a JSON value even when it is null; the column holds SQL NULL for "no source".
+    if (kind === 'json') return `CASE WHEN json_typeof(b.${name}) <> 'null' THEN b.${name} END AS ${name}`;
+    return type === undefined ? `b.${name}` : `b.${name}::${type} AS ${name}`;
+  });
+  const names = PG_SEND_COLUMNS.map(({ name }) => name).join(', ');
+  return `SELECT ${values.join(', ')} FROM ROWS FROM (${reads.join(', ')}) AS b(${names})`;
+})();
 
 /** One written entry: its id, key, and whether this send created it. */
 export interface SentRow {
@@ -23,11 +38,11 @@ type Mode = 'optimistic' | 'upsert';
  * plain INSERT (measured ~20 ms cheaper per 5,000 rows than `ON CONFLICT`'s speculative insertion); known keys are
  * upserted (a re-send adds to the count and moves the last failure time; a resolved or discarded entry re-opens as
  * pending, with an audit row). A concurrent sender inserting the same new key makes the plain INSERT fail with a
- * unique violation; the caller then repeats the send in `upsert` mode. `$1` is the batch as one JSON document, `$2`/`$3`
- * the hashes and texts of its distinct stacks, `$4` now.
+ * unique violation; the caller then repeats the send in `upsert` mode. `$1…$16` are the batch's columns
+ * (`pgBatchColumns`), `$17`/`$18` the hashes and texts of its distinct stacks, `$19` now.
  */
 export function sendStatement(n: PgNames, mode: Mode): string {
-  const now = '$4::timestamptz';
+  const now = `${NOW}::timestamptz`;
   const values = `v.k, v.p, v.s, v.r, v.src, v.rec, v.ec, v.eco, v.em, v.sh, v.ek, v.er, v.a, v.c, v.ff, v.lf, ${now}`;
   const columns = `idempotency_key, pipeline, step, run_id, source, record, error_class, error_code, error_message,
     stack_hash, error_kind, error_reason, attempt, failure_count, first_failed_at, last_failed_at, updated_at`;
@@ -35,10 +50,9 @@ export function sendStatement(n: PgNames, mode: Mode): string {
   // index row by row; an EXISTS would be planned as a hash join that reads the whole queue table on every send (the
   // batch has no statistics to plan with).
   return `WITH u AS MATERIALIZED (
-    SELECT j.*, (SELECT e.id FROM ${n.table} AS e WHERE e.idempotency_key = j.k) AS known
-    FROM json_to_recordset($1::json) AS j(${COLUMNS})
+    SELECT j.*, (SELECT e.id FROM ${n.table} AS e WHERE e.idempotency_key = j.k) AS known FROM (${BATCH}) AS j
   ), stacks AS (
-    INSERT INTO ${n.stacks} (hash, stack) SELECT * FROM unnest($2::text[], $3::text[]) ON CONFLICT (hash) DO NOTHING
+    INSERT INTO ${n.stacks} (hash, stack) SELECT * FROM unnest(${HASHES}::text[], ${STACKS}::text[]) ON CONFLICT (hash) DO NOTHING
   ), fresh AS (
     INSERT INTO ${n.table} (${columns})
     SELECT ${values} FROM u AS v WHERE ${mode === 'optimistic' ? 'v.known IS NULL' : 'false'}
@@ -91,13 +105,13 @@ function resultsOf(batch: CapturedBatch, written: readonly SentRow[]): SendResul
 }
 
 /**
- * Writes a captured batch in one statement — one round trip, all or nothing — as ONE JSON document for
- * `json_to_recordset`, written by one native `JSON.stringify`. Inside the caller's transaction a savepoint keeps
+ * Writes a captured batch in one statement — one round trip, all or nothing — as one JSON array per column
+ * (`pgBatchColumns`). Inside the caller's transaction a savepoint keeps
  * a conflict from aborting it.
  */
 export async function sendRows(sql: SqlClient, n: PgNames, batch: CapturedBatch, now: string): Promise<SendResult[]> {
   const { hashes, stacks, rowHash } = dedupeStacks(batch.rows);
-  const params = [pgBatchDocument(batch.rows, rowHash), hashes, stacks, now];
+  const params = [...pgBatchColumns(batch.rows, rowHash), hashes, stacks, now];
   const send = async (mode: Mode): Promise<SentRow[]> => {
     const statement = sendStatement(n, mode);
     if (!sql.inTransaction) return (await sql.query<SentRow>(statement, params)).rows;
