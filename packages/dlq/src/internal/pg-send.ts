@@ -106,8 +106,7 @@ function resultsOf(batch: CapturedBatch, written: readonly SentRow[]): SendResul
 
 /**
  * Writes a captured batch in one statement — one round trip, all or nothing — as one JSON array per column
- * (`pgBatchColumns`). Inside the caller's transaction a savepoint keeps
- * a conflict from aborting it.
+ * (`pgBatchColumns`). Inside the caller's transaction a savepoint keeps a conflict from aborting it.
  */
 export async function sendRows(sql: SqlClient, n: PgNames, batch: CapturedBatch, now: string): Promise<SendResult[]> {
   const { hashes, stacks, rowHash } = dedupeStacks(batch.rows);
