@@ -114,11 +114,12 @@ export async function merge<Row extends object>(
   const batch = new Batch(rows);
   const keyNames = table.key.map((c) => c.name);
   const layout = stageLayout(stagedAsText, keyNames);
-  const directLayout = stageLayout(staged, keyNames);
   const statement = applyStatement(table, version, plan, asText);
   const changedRows = changedQuery(table, version, plan, asText);
   const fromChanged = applyStatement(table, version, plan, asText, 'SELECT * FROM $CHANGED');
   const direct = (options.directLoad ?? true) && plan.mode === 'none';
+  // A direct load writes jsonb columns as jsonb (the target's type); with none staged as text it is the same layout.
+  const directLayout = direct && asText.size > 0 ? stageLayout(staged, keyNames) : layout;
   const workMem = options.workMem === undefined ? 'auto' : options.workMem;
   if (workMem !== null && (typeof workMem !== 'string' || !WORK_MEM_PATTERN.test(workMem))) {
     throw new InvalidOptionError('workMem', "'auto', a size such as '64MB' (kB, MB or GB), or null", workMem);
