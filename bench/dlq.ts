@@ -2,6 +2,7 @@
 // in the same run: a hand-written unnest INSERT of the same rows (PostgreSQL) and pipelined XADD (Redis). The raw
 // rows carry the same context a dead letter keeps (record, error class/code/message/stack, pipeline, step, run,
 // source, attempt, time) with none of the machinery: no idempotency, no lossless encoding, no lifecycle indexes.
+// BENCH_DLQ_BACKENDS=pg or =redis runs one backend's pair of cases; by default both run.
 import { createSqlClient, RecordError } from '@pipewright/core';
 import { createPostgresDeadLetterQueue, createRedisDeadLetterQueue, type DeadLetterInput } from '@pipewright/dlq';
 import { Redis } from 'ioredis';
@@ -14,6 +15,11 @@ const runs = benchRuns();
 const BATCH = 5_000;
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BACKENDS = ['pg', 'redis'] as const;
+const backends = process.env.BENCH_DLQ_BACKENDS?.split(',') ?? [...BACKENDS];
+for (const name of backends) {
+  if (!(BACKENDS as readonly string[]).includes(name)) throw new Error(`BENCH_DLQ_BACKENDS: unknown backend ${name}`);
+}
 const schema = `bench_dlq_${process.pid}`;
 const prefix = `bench:dlq:${process.pid}:`;
 
@@ -55,108 +61,117 @@ try {
   const redisQueue = createRedisDeadLetterQueue({ redis, prefix, name: 'bench' });
   await redisQueue.setup();
 
-  const cases = await interleave(
-    [
-      {
-        name: 'pg_raw_insert',
-        before: () => sql.exec(`TRUNCATE "${schema}".raw_dead_letters`),
-        run: async () => {
-          for (let start = 0; start < scale; start += BATCH) {
-            const chunk = inputs.slice(start, start + BATCH);
-            const now = new Date().toISOString();
-            await sql.query(
-              `INSERT INTO "${schema}".raw_dead_letters (pipeline, step, run_id, source, record, error_class, error_code,
+  const pgCases = [
+    {
+      name: 'pg_raw_insert',
+      before: () => sql.exec(`TRUNCATE "${schema}".raw_dead_letters`),
+      run: async () => {
+        for (let start = 0; start < scale; start += BATCH) {
+          const chunk = inputs.slice(start, start + BATCH);
+          const now = new Date().toISOString();
+          await sql.query(
+            `INSERT INTO "${schema}".raw_dead_letters (pipeline, step, run_id, source, record, error_class, error_code,
                  error_message, error_stack, attempt, failed_at)
                SELECT p, s, r, src::json, rec::json, ec, eco, em, es, a, $11::timestamptz
                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                  $8::text[], $9::text[], $10::int[]) AS u(p, s, r, src, rec, ec, eco, em, es, a)`,
-              [
-                chunk.map((x) => x.pipeline),
-                chunk.map((x) => x.step),
-                chunk.map((x) => x.runId),
-                chunk.map((x) => JSON.stringify(x.source, bigintSafe)),
-                chunk.map((x) => JSON.stringify(x.record, bigintSafe)),
-                chunk.map((x) => (x.error as Error).name),
-                chunk.map((x) => (x.error as { code?: string }).code ?? null),
-                chunk.map((x) => (x.error as Error).message),
-                chunk.map((x) => (x.error as Error).stack ?? null),
-                chunk.map((x) => x.attempt),
-                now,
-              ],
+            [
+              chunk.map((x) => x.pipeline),
+              chunk.map((x) => x.step),
+              chunk.map((x) => x.runId),
+              chunk.map((x) => JSON.stringify(x.source, bigintSafe)),
+              chunk.map((x) => JSON.stringify(x.record, bigintSafe)),
+              chunk.map((x) => (x.error as Error).name),
+              chunk.map((x) => (x.error as { code?: string }).code ?? null),
+              chunk.map((x) => (x.error as Error).message),
+              chunk.map((x) => (x.error as Error).stack ?? null),
+              chunk.map((x) => x.attempt),
+              now,
+            ],
+          );
+        }
+        return scale;
+      },
+    },
+    {
+      name: 'pg_send',
+      before: () => sql.exec(`TRUNCATE "${schema}".dead_letters, "${schema}".dead_letters_audit`),
+      run: async () => {
+        for (let start = 0; start < scale; start += BATCH) await pgQueue.sendMany(inputs.slice(start, start + BATCH));
+        return scale;
+      },
+    },
+  ];
+  const redisCases = [
+    {
+      name: 'redis_raw_xadd',
+      before: deleteKeys,
+      run: async () => {
+        const stream = `${prefix}{raw}:s`;
+        for (let start = 0; start < scale; start += BATCH) {
+          const pipeline = redis.pipeline();
+          const now = String(Date.now());
+          for (const x of inputs.slice(start, start + BATCH)) {
+            const error = x.error as Error & { code?: string };
+            pipeline.xadd(
+              stream,
+              '*',
+              'pipeline',
+              x.pipeline,
+              'step',
+              x.step as string,
+              'run',
+              x.runId as string,
+              'source',
+              JSON.stringify(x.source, bigintSafe),
+              'record',
+              JSON.stringify(x.record, bigintSafe),
+              'class',
+              error.name,
+              'code',
+              error.code ?? '',
+              'message',
+              error.message,
+              'stack',
+              error.stack ?? '',
+              'attempt',
+              String(x.attempt),
+              'at',
+              now,
             );
           }
-          return scale;
-        },
+          await pipeline.exec();
+        }
+        return scale;
       },
-      {
-        name: 'pg_send',
-        before: () => sql.exec(`TRUNCATE "${schema}".dead_letters, "${schema}".dead_letters_audit`),
-        run: async () => {
-          for (let start = 0; start < scale; start += BATCH) await pgQueue.sendMany(inputs.slice(start, start + BATCH));
-          return scale;
-        },
+    },
+    {
+      name: 'redis_send',
+      before: async () => {
+        await deleteKeys();
+        await redisQueue.setup();
       },
-      {
-        name: 'redis_raw_xadd',
-        before: deleteKeys,
-        run: async () => {
-          const stream = `${prefix}{raw}:s`;
-          for (let start = 0; start < scale; start += BATCH) {
-            const pipeline = redis.pipeline();
-            const now = String(Date.now());
-            for (const x of inputs.slice(start, start + BATCH)) {
-              const error = x.error as Error & { code?: string };
-              pipeline.xadd(
-                stream,
-                '*',
-                'pipeline',
-                x.pipeline,
-                'step',
-                x.step as string,
-                'run',
-                x.runId as string,
-                'source',
-                JSON.stringify(x.source, bigintSafe),
-                'record',
-                JSON.stringify(x.record, bigintSafe),
-                'class',
-                error.name,
-                'code',
-                error.code ?? '',
-                'message',
-                error.message,
-                'stack',
-                error.stack ?? '',
-                'attempt',
-                String(x.attempt),
-                'at',
-                now,
-              );
-            }
-            await pipeline.exec();
-          }
-          return scale;
-        },
+      run: async () => {
+        for (let start = 0; start < scale; start += BATCH) {
+          await redisQueue.sendMany(inputs.slice(start, start + BATCH));
+        }
+        return scale;
       },
-      {
-        name: 'redis_send',
-        before: async () => {
-          await deleteKeys();
-          await redisQueue.setup();
-        },
-        run: async () => {
-          for (let start = 0; start < scale; start += BATCH) {
-            await redisQueue.sendMany(inputs.slice(start, start + BATCH));
-          }
-          return scale;
-        },
-      },
-    ],
+    },
+  ];
+  const cases = await interleave(
+    [...(backends.includes('pg') ? pgCases : []), ...(backends.includes('redis') ? redisCases : [])],
     runs,
   );
-  if ((await pgQueue.count()) !== scale || (await redisQueue.count({ pipeline: 'orders-sync' })) !== scale) {
-    throw new Error('a queue does not hold exactly BENCH_SCALE entries after the run');
+  if (backends.includes('pg') && (await pgQueue.count()) !== scale) {
+    throw new Error('the PostgreSQL queue does not hold exactly BENCH_SCALE entries after the run');
   }
+  if (backends.includes('redis') && (await redisQueue.count({ pipeline: 'orders-sync' })) !== scale) {
+    throw new Error('the Redis queue does not hold exactly BENCH_SCALE entries after the run');
+  }
+  const ratios: Record<string, number> = {};
+  if (cases.pg_send) ratios.pg_send_vs_raw_insert = cases.pg_send.per_s! / cases.pg_raw_insert!.per_s!;
+  if (cases.redis_send) ratios.redis_send_vs_raw_xadd = cases.redis_send.per_s! / cases.redis_raw_xadd!.per_s!;
   const { rows } = await pool.query('SHOW server_version');
   const info = await redis.info('server');
   report({
@@ -169,10 +184,7 @@ try {
       batch: BATCH,
     },
     cases,
-    ratios: {
-      pg_send_vs_raw_insert: cases.pg_send!.per_s! / cases.pg_raw_insert!.per_s!,
-      redis_send_vs_raw_xadd: cases.redis_send!.per_s! / cases.redis_raw_xadd!.per_s!,
-    },
+    ratios,
   });
 } finally {
   await sql.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
