@@ -36,10 +36,10 @@ describe('PostgreSQL backend', () => {
     );
     expect(rows.map((r) => r.indexname)).toEqual([
       'dl_migrated_age',
-      'dl_migrated_claim',
       'dl_migrated_key',
       'dl_migrated_pkey',
       'dl_migrated_run',
+      'dl_migrated_state',
     ]);
     expect(createSqlClient(db.sql)).toBe(db.sql);
   });

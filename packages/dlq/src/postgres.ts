@@ -2,7 +2,7 @@ import { InvalidOptionError, migrate, type SqlClient } from '@pipewright/core';
 import { captureBatch } from './internal/capture.ts';
 import { pgWhere } from './internal/pg-filter.ts';
 import { entryColumns, type PgNames, pgMigrations, pgNames } from './internal/pg-schema.ts';
-import { sendRows } from './internal/pg-send.ts';
+import { PgSender } from './internal/pg-send.ts';
 import { claimStatement, completeStatement, transitionStatement } from './internal/pg-statements.ts';
 import { QueueBase } from './internal/queue-base.ts';
 import { type ClaimBackend, type ClaimRequest, type CompleteRequest, outcomeOf } from './internal/redrive-loop.ts';
@@ -43,6 +43,7 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
   readonly #schema: string;
   readonly #table: string;
   readonly #names: PgNames;
+  readonly #sender: PgSender;
 
   constructor(options: PostgresDeadLetterQueueOptions) {
     super(options);
@@ -53,6 +54,7 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
     this.#schema = assertName('schema', options.schema ?? 'public');
     this.#table = assertName('table', options.table ?? 'dead_letters');
     this.#names = pgNames(this.#schema, this.#table);
+    this.#sender = new PgSender(this.#sql, this.#names);
   }
 
   async setup(): Promise<void> {
@@ -67,7 +69,7 @@ class PostgresDeadLetterQueue extends QueueBase implements DeadLetterQueue, Clai
     const now = this.options.clock.now();
     const batch = captureBatch(inputs, this.captureContext(now));
     if (batch.rows.length === 0) return [];
-    return sendRows(this.#sql, this.#names, batch, iso(now));
+    return this.#sender.send(batch, iso(now));
   }
 
   async get<T = unknown>(id: string): Promise<DeadLetterEntry<T> | undefined> {

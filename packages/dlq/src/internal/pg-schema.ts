@@ -74,6 +74,19 @@ export function pgMigrations(table: string): Migration[] {
         CREATE INDEX ${q('_audit_entry')} ON ${schema}.${q('_audit')} (entry_id, id);
         CREATE TABLE ${schema}.${q('_stacks')} (hash text PRIMARY KEY, stack text NOT NULL);`,
     },
+    {
+      version: 2,
+      name: 'one state index, block-range indexes for age and run',
+      // Every send pays for every b-tree (an entry per row, in WAL too). One (state, id) b-tree serves the claim
+      // (pending in id order), the review and lists by state; the age and run filters only need to skip most of
+      // the table, which BRIN does for almost nothing per insert: min/max of updated_at, a bloom filter of run ids.
+      sql: (schema) => `
+        DROP INDEX ${schema}.${q('_claim')}, ${schema}.${q('_age')}, ${schema}.${q('_run')};
+        CREATE INDEX ${q('_state')} ON ${schema}.${q('')} (state, id);
+        CREATE INDEX ${q('_age')} ON ${schema}.${q('')} USING brin (updated_at) WITH (autosummarize = on);
+        CREATE INDEX ${q('_run')} ON ${schema}.${q('')} USING brin (run_id text_bloom_ops)
+          WITH (autosummarize = on);`,
+    },
   ];
 }
 

@@ -3,17 +3,21 @@ import { entryColumns } from './pg-schema.ts';
 
 /**
  * Claims one entry with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same one, and records
- * the transition in the same statement. `$1` now, `$2` lease end, `$3` token, `$4` actor; filter from `$5`.
+ * the transition in the same statement: an entry whose lease expired (its worker died) first, else the oldest
+ * pending one — each an ordered scan of the `(state, id)` index. By id: that entry, if it may be redriven.
+ * `$1` now, `$2` lease end, `$3` token, `$4` actor; filter from `$5`.
  */
 export function claimStatement(n: PgNames, where: string, byId: boolean): string {
-  const claimable = byId
-    ? `(state IN ('pending', 'parked', 'discarded') OR (state = 'replaying' AND lease_until < $1::timestamptz))`
-    : `(state = 'pending' OR (state = 'replaying' AND lease_until < $1::timestamptz))`;
-  return `WITH c AS (
-    SELECT id, state FROM ${n.table}
-    WHERE ${claimable}${where ? ` AND ${where}` : ''}
-    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
-  ), u AS (
+  const and = where ? ` AND ${where}` : '';
+  const pick = (condition: string): string =>
+    `SELECT id, state FROM ${n.table} WHERE ${condition}${and} ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`;
+  const expired = `state = 'replaying' AND lease_until < $1::timestamptz`;
+  const candidates = byId
+    ? `c AS (${pick(`(state IN ('pending', 'parked', 'discarded') OR (${expired}))`)})`
+    : `r AS (${pick(expired)}),
+  p AS (${pick(`state = 'pending' AND NOT EXISTS (SELECT FROM r)`)}),
+  c AS (SELECT * FROM r UNION ALL SELECT * FROM p)`;
+  return `WITH ${candidates}, u AS (
     UPDATE ${n.table} AS t SET state = 'replaying', lease_until = $2::timestamptz, lease_token = $3,
       updated_at = $1::timestamptz, prev_state = c.state
     FROM c WHERE t.id = c.id
