@@ -1,3 +1,4 @@
+import { FakeClock } from '@pipewright/core';
 import { createRedisDeadLetterQueue } from '@pipewright/dlq';
 import { describe, expect, it } from 'vitest';
 import { useTestRedis } from '../../../test/helpers/redis.ts';
@@ -35,6 +36,61 @@ describe('Redis backend', () => {
     );
     const slots = await Promise.all(keys.map((k) => r.redis.call('CLUSTER', 'KEYSLOT', k).catch(() => null)));
     if (slots[0] !== null) expect(new Set(slots).size).toBe(1);
+  });
+
+  it('writes a new entry as one stream message and one idempotency-map field; changes go to a small hash', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 1));
+    const dlq = createRedisDeadLetterQueue({ redis: r.redis, prefix: r.prefix, name: 'layout', clock });
+    await dlq.setup();
+    const base = `${r.prefix}{layout}:`;
+    const record = { id: 1, note: 'x'.repeat(600) }; // a payload far above hash-max-listpack-value (64 bytes)
+    const { id } = await dlq.send({ record, error: new Error('bad'), pipeline: 'p', source: { id: 1 } });
+    expect(await r.redis.exists(`${base}e:${id}`)).toBe(0);
+    const [[messageId, fields] = ['', []]] = await r.redis.xrange(`${base}s`, id, id);
+    expect(messageId).toBe(id);
+    expect(fields.slice(0, 4)).toEqual(['e', '', 'state', 'pending']);
+    expect((await dlq.get<typeof record>(id))?.record).toStrictEqual(record);
+    // A redrive that fails records its lifecycle fields in e:<id>, which stays a listpack.
+    expect(await dlq.redriveOne(id, () => Promise.reject(new Error('again')))).toBe('failed');
+    expect(await r.redis.object('ENCODING', `${base}e:${id}`)).toBe('listpack');
+    expect(await dlq.get(id)).toMatchObject({ state: 'pending', redriveCount: 1, record });
+    // A re-send replaces the payload in e:<id>; the creation message keeps the first one.
+    const resent = { id: 1, note: 'fixed?' };
+    expect(await dlq.send({ record: resent, error: new Error('worse'), pipeline: 'p', source: { id: 1 } })).toEqual({
+      id,
+      created: false,
+    });
+    expect(await dlq.get(id)).toMatchObject({ record: resent, failureCount: 2, error: { message: 'worse' } });
+    expect(await dlq.redriveOne(id, () => undefined)).toBe('resolved');
+    // Purge removes the creation message too.
+    await clock.advance(1000);
+    expect(await dlq.purge({ olderThanDays: 0 })).toBe(1);
+    expect(await r.redis.xlen(`${base}s`)).toBe(0);
+    expect((await r.redis.keys(`${base}*`)).sort()).toEqual([`${base}s`, `${base}stacks`]); // stacks are shared
+  });
+
+  it('reads, updates, redrives and purges an entry stored by an earlier version (every field in e:<id>)', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 1));
+    const dlq = createRedisDeadLetterQueue({ redis: r.redis, prefix: r.prefix, name: 'old', clock });
+    await dlq.setup();
+    const base = `${r.prefix}{old}:`;
+    // The earlier layout: a creation message without fields, the whole entry in the hash.
+    const model = createRedisDeadLetterQueue({ redis: r.redis, prefix: r.prefix, name: 'old-model' });
+    await model.setup();
+    const input = { record: { id: 7n }, error: new Error('old'), pipeline: 'p', source: { id: 7 } };
+    const { id: modelId } = await model.send(input);
+    const [[, fields] = ['', []]] = await r.redis.xrange(`${r.prefix}{old-model}:s`, modelId, modelId);
+    const id = String(await r.redis.xadd(`${base}s`, '*', 'e', ''));
+    await r.redis.hset(`${base}e:${id}`, ...fields.slice(2), 'msg', id);
+    await r.redis.hset(`${base}keys`, fields[5] as string, id);
+    expect(await dlq.get(id)).toMatchObject({ id, state: 'pending', record: { id: 7n }, failureCount: 1 });
+    expect(await dlq.send(input)).toEqual({ id, created: false });
+    expect((await dlq.get(id))?.failureCount).toBe(2);
+    expect(await dlq.redrive(() => undefined)).toMatchObject({ processed: 1, resolved: 1 });
+    await clock.advance(1000);
+    expect(await dlq.purge({ olderThanDays: 0 })).toBe(1);
+    expect(await dlq.count()).toBe(0);
+    expect(await r.redis.xlen(`${base}s`)).toBe(0);
   });
 
   it('refuses bad options up front', () => {

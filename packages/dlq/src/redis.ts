@@ -4,7 +4,7 @@ import { dedupeStacks } from './internal/batch-encoding.ts';
 import { type CapturedRow, captureBatch } from './internal/capture.ts';
 import { statesOf } from './internal/pg-filter.ts';
 import { QueueBase } from './internal/queue-base.ts';
-import { fromHash, pushRow, stackHashOf } from './internal/redis-entry.ts';
+import { fromHash, pushRow, stackHashOf, storedEntry } from './internal/redis-entry.ts';
 import { type RedisClient, runScript, runScriptsAtomically } from './internal/redis-exec.ts';
 import { compareIds, matchesFilter, statsOf } from './internal/redis-query.ts';
 import {
@@ -123,9 +123,9 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
 
   async get<T = unknown>(id: string): Promise<DeadLetterEntry<T> | undefined> {
     if (!ID_PATTERN.test(String(id))) return undefined;
-    const hash = await this.#redis.hgetall(`${this.#base}e:${id}`);
-    if (!hash.state) return undefined;
-    return fromHash<T>(id, hash, await this.#stacks([hash]));
+    const [stored] = await this.#load([id]);
+    if (!stored) return undefined;
+    return fromHash<T>(id, stored, await this.#stacks([stored]));
   }
 
   async history(id: string): Promise<AuditEvent[]> {
@@ -141,7 +141,22 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
     ];
   }
 
-  /** Every entry, page by page (HSCAN over the idempotency map, then pipelined HGETALL). */
+  /** The stored fields of entries (creation message overlaid with the hash), pipelined; undefined when gone. */
+  async #load(ids: readonly string[]): Promise<(Record<string, string> | undefined)[]> {
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.xrange(this.#stream, id, id).hgetall(`${this.#base}e:${id}`);
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    return ids.map((id, i) =>
+      storedEntry(
+        id,
+        replies[2 * i]?.[1] as [string, string[]][] | undefined,
+        replies[2 * i + 1]?.[1] as Record<string, string> | undefined,
+      ),
+    );
+  }
+
+  /** Every entry, page by page (HSCAN over the idempotency map, then the entries pipelined). */
   async *#scan(): AsyncGenerator<DeadLetterEntry[]> {
     let cursor = '0';
     const seen = new Set<string>();
@@ -157,17 +172,12 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
         }
       }
       if (ids.length === 0) continue;
-      const pipeline = this.#redis.pipeline();
-      for (const id of ids) pipeline.hgetall(`${this.#base}e:${id}`);
-      const replies = (await pipeline.exec()) ?? [];
-      const hashes: Record<string, string>[] = replies.map(([error, hash]) => {
-        if (error) throw error;
-        return hash as Record<string, string>;
-      });
-      const stacks = await this.#stacks(hashes);
+      const stored = await this.#load(ids);
+      const found = stored.filter((s): s is Record<string, string> => s !== undefined);
+      const stacks = await this.#stacks(found);
       const page: DeadLetterEntry[] = [];
-      hashes.forEach((h, index) => {
-        if (h.state) page.push(fromHash(ids[index] as string, h, stacks));
+      stored.forEach((s, index) => {
+        if (s) page.push(fromHash(ids[index] as string, s, stacks));
       });
       yield page;
     } while (cursor !== '0');

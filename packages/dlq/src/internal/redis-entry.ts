@@ -4,9 +4,29 @@ import type { CapturedRow } from './capture.ts';
 import { entryOf, type RawEntry } from './rows.ts';
 
 /**
- * How a Redis entry is laid out: the fields a claim filters on (pipeline, step, run id, error code, times, state)
- * are hash fields; the captured record and error are one `data` blob.
+ * How a Redis entry is laid out (see redis-scripts.ts): the fields a claim filters on (pipeline, step, run id,
+ * error code, times, state) are separate fields; the captured record and error are one `data` blob. The entry is
+ * its creation message in the stream, overlaid with its hash `e:<id>` (the fields changed since).
  */
+
+/**
+ * The stored fields of an entry: those of its creation message (`XRANGE s <id> <id>`: `e` '' then field/value
+ * pairs), overridden by those of its hash. `undefined` when neither holds the entry.
+ */
+export function storedEntry(
+  id: string,
+  message: readonly (readonly [string, readonly string[]])[] | null | undefined,
+  hash: Record<string, string> | null | undefined,
+): Record<string, string> | undefined {
+  const fields = message?.[0]?.[1];
+  let stored: Record<string, string> | undefined;
+  if (fields && fields[0] === 'e' && fields[1] === '' && fields.length > 2) {
+    stored = { msg: id };
+    for (let i = 2; i < fields.length; i += 2) stored[fields[i] as string] = fields[i + 1] as string;
+  }
+  const merged = hash ? { ...stored, ...hash } : stored;
+  return merged?.state === undefined ? undefined : merged;
+}
 
 /** The stack hash at the head of a `data` blob, read without decoding the record. */
 export function stackHashOf(data: string | undefined): string | undefined {
@@ -14,17 +34,9 @@ export function stackHashOf(data: string | undefined): string | undefined {
 }
 
 export function pushRow(args: (string | number)[], r: CapturedRow, stack: string): void {
-  // One native stringify per entry; the record travels as a JSON value inside the blob, never escaped twice.
-  const data = JSON.stringify([
-    stack,
-    r.source,
-    r.record ?? null,
-    r.errorClass,
-    r.errorMessage,
-    r.errorKind,
-    r.errorReason,
-    r.attempt,
-  ]);
+  // The record and source are JSON texts already: the blob is spliced around them, never escaped twice.
+  const tail = JSON.stringify([r.errorClass, r.errorMessage, r.errorKind, r.errorReason, r.attempt]);
+  const data = `[${JSON.stringify(stack)},${r.sourceJson ?? 'null'},${r.recordJson},${tail.slice(1)}`;
   args.push(r.key, r.pipeline, r.step, r.runId ?? '', r.errorCode ?? '', data, r.count, r.firstFailedAt, r.failedAt);
 }
 

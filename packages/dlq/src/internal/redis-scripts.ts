@@ -3,19 +3,54 @@
  * two workers can never claim the same entry. Every key shares the queue's `{hash tag}`, so on Redis Cluster
  * they live in one slot and the scripts may touch entry keys they derive from the base prefix.
  *
- * Keys under base `<prefix>{<name>}:`: `keys` (hash: idempotency key → id), `s` (work stream, consumer group
- * `pw`), `e:<id>` (entry hash), `h:<id>` (audit list of JSON `[at, from, to, by, why]`), `stacks` (hash: stack
- * hash → stack text, shared by all entries).
+ * Keys under base `<prefix>{<name>}:`: `keys` (hash: idempotency key → id), `s` (stream, consumer group `pw`),
+ * `e:<id>` (entry hash: the fields changed since the entry was created; absent until the first change),
+ * `h:<id>` (audit list of JSON `[at, from, to, by, why]`), `stacks` (hash: stack hash → stack text, shared by all
+ * entries).
+ *
+ * An entry is created as one message of `s`, and its id is that message's id: `e` '' then the entry as first
+ * sent (`state` pending, `idempotency_key`, `pipeline`, `step`, `run_id`, `error_code`, `data`, `failure_count`,
+ * `redrive_count` 0, `first_failed_at`, `last_failed_at`, `updated_at`). The entry is that message overlaid with
+ * its hash `e:<id>` (a field of the hash wins), and `msg`, its live work message, is the creation message itself
+ * until a change sets it. A stream message is a listpack node, so the ~600-byte `data` costs no more than any
+ * other field, while a hash holding it would be converted to a real hashtable (`hash-max-listpack-value` 64):
+ * a send writes one message and one `keys` field per entry, and the small lifecycle fields a redrive changes keep
+ * `e:<id>` a listpack. A re-send writes the new `run_id`, `error_code`, `data`, counts and times into `e:<id>`.
+ *
+ * The work queue is the same stream: a creation message is the entry's first work message; re-opening an entry
+ * adds a work message `e` <id>. A finished work message is acknowledged; a work message `e` <id> is also
+ * deleted, a creation message only when its entry is purged. Entries written by earlier versions (every field in
+ * `e:<id>`, creation message `e` '' without fields) read the same way.
  */
 
 const AUDIT = `
 local function audit(base, id, now, from, to, by, why)
   redis.call('RPUSH', base .. 'h:' .. id, cjson.encode({now, from, to, by, why}))
 end
-local function drop_message(stream, group, msg)
+-- The named fields of entry id (false where it has none): its hash e:<id>, then its creation message.
+local function get(base, stream, id, ...)
+  local names = {...}
+  local v = redis.call('HMGET', base .. 'e:' .. id, unpack(names))
+  for k = 1, #names do
+    if not v[k] then
+      local m = redis.call('XRANGE', stream, id, id)[1]
+      if m and m[2][2] == '' then
+        local f = {msg = id}
+        for j = 3, #m[2], 2 do f[m[2][j]] = m[2][j + 1] end
+        for q = k, #names do
+          if not v[q] then v[q] = f[names[q]] or false end
+        end
+      end
+      return v
+    end
+  end
+  return v
+end
+-- A finished work message: acknowledged, and deleted unless it is the entry's creation message.
+local function drop_message(stream, group, msg, id)
   if msg and msg ~= '' then
     redis.call('XACK', stream, group, msg)
-    redis.call('XDEL', stream, msg)
+    if msg ~= id then redis.call('XDEL', stream, msg) end
   end
 end
 `;
@@ -23,10 +58,12 @@ end
 /**
  * KEYS: keys hash, stream. ARGV: base, now, S, S pairs (stack hash, stack text), then 9 fields per entry: key,
  * pipeline, step, run id, error code, data (JSON of the captured record and error), count, first, last failure.
- * Fields a claim filters on stay separate; the rest travels and rests as one `data` blob. Returns [id, created, …].
+ * Fields a claim filters on stay separate; the rest travels and rests as one `data` blob. A new entry is one
+ * stream message (its id) and one `keys` field. Returns [id, created, …].
  */
 export const SEND_SCRIPT: string = `${AUDIT}
 local base, now, nstacks = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local stream = KEYS[2]
 for j = 4, 3 + 2 * nstacks, 2 do
   redis.call('HSETNX', base .. 'stacks', ARGV[j], ARGV[j + 1])
 end
@@ -34,28 +71,27 @@ local out = {}
 for i = 4 + 2 * nstacks, #ARGV, 9 do
   local key = ARGV[i]
   local id = redis.call('HGET', KEYS[1], key)
-  local ek = id and (base .. 'e:' .. id)
-  if id and redis.call('EXISTS', ek) == 1 then
-    local cur = redis.call('HMGET', ek, 'state', 'first_failed_at', 'last_failed_at')
+  local cur = id and get(base, stream, id, 'state', 'first_failed_at', 'last_failed_at', 'failure_count')
+  if cur and cur[1] then
+    local ek = base .. 'e:' .. id
     local first, last = ARGV[i + 7], ARGV[i + 8]
     if tonumber(cur[2]) < tonumber(first) then first = cur[2] end
     if tonumber(cur[3]) > tonumber(last) then last = cur[3] end
-    redis.call('HINCRBY', ek, 'failure_count', ARGV[i + 6])
     redis.call('HSET', ek, 'run_id', ARGV[i + 3], 'error_code', ARGV[i + 4], 'data', ARGV[i + 5],
-      'first_failed_at', first, 'last_failed_at', last, 'updated_at', now)
+      'failure_count', tonumber(cur[4]) + tonumber(ARGV[i + 6]), 'first_failed_at', first, 'last_failed_at', last,
+      'updated_at', now)
     if cur[1] == 'resolved' or cur[1] == 'discarded' then
-      local msg = redis.call('XADD', KEYS[2], '*', 'e', id)
+      local msg = redis.call('XADD', stream, '*', 'e', id)
       redis.call('HSET', ek, 'state', 'pending', 'msg', msg)
       audit(base, id, now, cur[1], 'pending', 'send', 'failed again')
     end
     out[#out + 1] = id
     out[#out + 1] = 0
   else
-    id = redis.call('XADD', KEYS[2], '*', 'e', '')
-    redis.call('HSET', base .. 'e:' .. id, 'state', 'pending', 'idempotency_key', key,
+    id = redis.call('XADD', stream, '*', 'e', '', 'state', 'pending', 'idempotency_key', key,
       'pipeline', ARGV[i + 1], 'step', ARGV[i + 2], 'run_id', ARGV[i + 3], 'error_code', ARGV[i + 4],
-      'data', ARGV[i + 5], 'failure_count', ARGV[i + 6], 'redrive_count', 0, 'first_failed_at', ARGV[i + 7],
-      'last_failed_at', ARGV[i + 8], 'updated_at', now, 'msg', id)
+      'data', ARGV[i + 5], 'failure_count', ARGV[i + 6], 'redrive_count', '0', 'first_failed_at', ARGV[i + 7],
+      'last_failed_at', ARGV[i + 8], 'updated_at', now)
     redis.call('HSET', KEYS[1], key, id)
     out[#out + 1] = id
     out[#out + 1] = 1
@@ -76,8 +112,8 @@ local filter = cjson.decode(ARGV[8])
 local only, max_scan = ARGV[9], tonumber(ARGV[10])
 local stream = KEYS[1]
 
-local function matches(ek)
-  local f = redis.call('HMGET', ek, 'pipeline', 'step', 'error_code', 'run_id', 'last_failed_at')
+local function matches(id)
+  local f = get(base, stream, id, 'pipeline', 'step', 'error_code', 'run_id', 'last_failed_at')
   if filter.pipeline and f[1] ~= filter.pipeline then return false end
   if filter.step and f[2] ~= filter.step then return false end
   if filter.errorCode and f[3] ~= filter.errorCode then return false end
@@ -101,10 +137,11 @@ local function claimable(state, lease_until)
 end
 
 if only ~= '' then
-  local ek = base .. 'e:' .. only
-  local st = redis.call('HMGET', ek, 'state', 'lease_until', 'msg')
+  local st = get(base, stream, only, 'state', 'lease_until', 'msg')
   if not st[1] then return false end
-  if claimable(st[1], st[2]) or st[1] == 'parked' or st[1] == 'discarded' then return take(only, ek, st[1], st[3]) end
+  if claimable(st[1], st[2]) or st[1] == 'parked' or st[1] == 'discarded' then
+    return take(only, base .. 'e:' .. only, st[1], st[3])
+  end
   return false
 end
 
@@ -116,13 +153,12 @@ local function inspect(mid, fields)
   end
   local id = fields[2]
   if id == '' then id = mid end
-  local ek = base .. 'e:' .. id
-  local st = redis.call('HMGET', ek, 'state', 'lease_until', 'msg')
+  local st = get(base, stream, id, 'state', 'lease_until', 'msg')
   if not st[1] or st[3] ~= mid or not (st[1] == 'pending' or st[1] == 'replaying') then
-    drop_message(stream, group, mid)
+    drop_message(stream, group, mid, id)
     return nil
   end
-  if claimable(st[1], st[2]) and matches(ek) then return take(id, ek, st[1], mid) end
+  if claimable(st[1], st[2]) and matches(id) then return take(id, base .. 'e:' .. id, st[1], mid) end
   return nil
 end
 
@@ -159,7 +195,7 @@ local base, group, id, token, completion = ARGV[1], ARGV[2], ARGV[3], ARGV[4], A
 local max, now, by, why = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
 local stream = KEYS[1]
 local ek = base .. 'e:' .. id
-local st = redis.call('HMGET', ek, 'state', 'lease_token', 'msg', 'redrive_count')
+local st = get(base, stream, id, 'state', 'lease_token', 'msg', 'redrive_count')
 if st[1] ~= 'replaying' or st[2] ~= token then return '' end
 local to, redrives = 'resolved', tonumber(st[4])
 if completion == 'discard' then to = 'discarded' end
@@ -174,7 +210,7 @@ if to == 'pending' then
     redis.call('HSET', ek, 'msg', redis.call('XADD', stream, '*', 'e', id))
   end
 else
-  drop_message(stream, group, st[3])
+  drop_message(stream, group, st[3], id)
   redis.call('HSET', ek, 'msg', '')
 end
 audit(base, id, now, 'replaying', to, by, why)
@@ -187,11 +223,11 @@ local base, group, id, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, by, why, reset = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local stream = KEYS[1]
 local ek = base .. 'e:' .. id
-local st = redis.call('HMGET', ek, 'state', 'msg')
+local st = get(base, stream, id, 'state', 'msg')
 if not st[1] or not string.find(',' .. from .. ',', ',' .. st[1] .. ',', 1, true) then return 0 end
 redis.call('HSET', ek, 'state', to, 'updated_at', now, 'lease_until', '', 'lease_token', '')
 if reset == '1' then redis.call('HSET', ek, 'redrive_count', 0) end
-drop_message(stream, group, st[2])
+drop_message(stream, group, st[2], id)
 if to == 'pending' then
   redis.call('HSET', ek, 'msg', redis.call('XADD', stream, '*', 'e', id))
 else
@@ -207,12 +243,13 @@ local base, group, cutoff, states = ARGV[1], ARGV[2], tonumber(ARGV[3]), ',' .. 
 local deleted = 0
 for i = 5, #ARGV do
   local id = ARGV[i]
-  local ek = base .. 'e:' .. id
-  local st = redis.call('HMGET', ek, 'state', 'updated_at', 'idempotency_key', 'msg')
+  local st = get(base, KEYS[2], id, 'state', 'updated_at', 'idempotency_key', 'msg')
   if st[1] and string.find(states, ',' .. st[1] .. ',', 1, true) and tonumber(st[2]) < cutoff then
     if redis.call('HGET', KEYS[1], st[3]) == id then redis.call('HDEL', KEYS[1], st[3]) end
-    drop_message(KEYS[2], group, st[4])
-    redis.call('DEL', ek, base .. 'h:' .. id)
+    drop_message(KEYS[2], group, st[4], id)
+    redis.call('XACK', KEYS[2], group, id)
+    redis.call('XDEL', KEYS[2], id)
+    redis.call('DEL', base .. 'e:' .. id, base .. 'h:' .. id)
     deleted = deleted + 1
   end
 end
