@@ -48,7 +48,8 @@ describe('Redis backend', () => {
     expect(await r.redis.exists(`${base}e:${id}`)).toBe(0);
     const [[messageId, fields] = ['', []]] = await r.redis.xrange(`${base}s`, id, id);
     expect(messageId).toBe(id);
-    expect(fields.slice(0, 4)).toEqual(['e', '', 'state', 'pending']);
+    expect(fields.filter((_, i) => i % 2 === 0)).toEqual(['e', 'k', 'h', 'd']); // e '', key, head, data
+    expect(fields[1]).toBe('');
     expect((await dlq.get<typeof record>(id))?.record).toStrictEqual(record);
     // A redrive that fails records its lifecycle fields in e:<id>, which stays a listpack.
     expect(await dlq.redriveOne(id, () => Promise.reject(new Error('again')))).toBe('failed');
@@ -79,10 +80,29 @@ describe('Redis backend', () => {
     await model.setup();
     const input = { record: { id: 7n }, error: new Error('old'), pipeline: 'p', source: { id: 7 } };
     const { id: modelId } = await model.send(input);
-    const [[, fields] = ['', []]] = await r.redis.xrange(`${r.prefix}{old-model}:s`, modelId, modelId);
+    const [[, [, , , key, , head, , data] = []] = ['', []]] = await r.redis.xrange(
+      `${r.prefix}{old-model}:s`,
+      modelId,
+      modelId,
+    );
+    const [pipeline, step, runId, code, count, first, last, updated] = JSON.parse(head as string) as string[];
     const id = String(await r.redis.xadd(`${base}s`, '*', 'e', ''));
-    await r.redis.hset(`${base}e:${id}`, ...fields.slice(2), 'msg', id);
-    await r.redis.hset(`${base}keys`, fields[5] as string, id);
+    await r.redis.hset(`${base}e:${id}`, {
+      state: 'pending',
+      idempotency_key: key,
+      pipeline,
+      step,
+      run_id: runId,
+      error_code: code,
+      data,
+      failure_count: count,
+      redrive_count: 0,
+      first_failed_at: first,
+      last_failed_at: last,
+      updated_at: updated,
+      msg: id,
+    });
+    await r.redis.hset(`${base}keys`, key as string, id);
     expect(await dlq.get(id)).toMatchObject({ id, state: 'pending', record: { id: 7n }, failureCount: 1 });
     expect(await dlq.send(input)).toEqual({ id, created: false });
     expect((await dlq.get(id))?.failureCount).toBe(2);
@@ -91,6 +111,24 @@ describe('Redis backend', () => {
     expect(await dlq.purge({ olderThanDays: 0 })).toBe(1);
     expect(await dlq.count()).toBe(0);
     expect(await r.redis.xlen(`${base}s`)).toBe(0);
+  });
+
+  it('keeps awkward coordinates through the packed head, on a re-send and in a claim filter', async () => {
+    const dlq = createRedisDeadLetterQueue({ redis: r.redis, prefix: r.prefix, name: 'awkward' });
+    await dlq.setup();
+    const runId = 'run \\ud800 "quoted" \u0000 é 🚀 \\';
+    const input = { record: 1, error: 'e', pipeline: 'p\uD800q', step: 's\u001ft', runId, idempotencyKey: 'k' };
+    const { id } = await dlq.send(input);
+    // A lone surrogate cannot travel as UTF-8: it arrives as U+FFFD, as in any other Redis argument.
+    const expected = { pipeline: 'p\uFFFDq', step: 's\u001ft', runId };
+    expect(await dlq.get(id)).toMatchObject(expected);
+    expect(await dlq.send({ ...input, runId: `${runId}2` })).toEqual({ id, created: false });
+    expect(await dlq.get(id)).toMatchObject({ ...expected, runId: `${runId}2`, failureCount: 2 });
+    await dlq.send({ ...input, idempotencyKey: 'other' }); // same coordinates but the first run id: not redriven
+    const seen: string[] = [];
+    const filter = { pipeline: 'p\uFFFDq', step: 's\u001ft', runId: `${runId}2` };
+    expect(await dlq.redrive((entry) => void seen.push(entry.id), { filter })).toMatchObject({ processed: 1 });
+    expect(seen).toEqual([id]);
   });
 
   it('refuses bad options up front', () => {

@@ -90,21 +90,19 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
     const now = this.options.clock.now();
     const { rows, slots } = captureBatch(inputs, this.captureContext(now));
     if (rows.length === 0) return [];
-    const argLists: (string | number)[][] = [];
+    const argLists: string[][] = [];
+    const nowText = String(now);
     for (let start = 0; start < rows.length; start += this.#chunkSize) {
       const chunk = rows.slice(start, start + this.#chunkSize);
       const { hashes, stacks, rowHash } = dedupeStacks(chunk);
-      const args: (string | number)[] = [this.#base, now, stacks.length];
+      const args: string[] = [this.#base, String(stacks.length)];
       for (let j = 0; j < stacks.length; j++) args.push(hashes[j] as string, stacks[j] as string);
-      for (let i = 0; i < chunk.length; i++) pushRow(args, chunk[i] as CapturedRow, rowHash[i] ?? '');
+      for (let i = 0; i < chunk.length; i++) pushRow(args, chunk[i] as CapturedRow, rowHash[i] ?? '', nowText);
       argLists.push(args);
     }
-    let replies: (string | number)[][];
+    let replies: unknown[];
     try {
-      replies = (await runScriptsAtomically(this.#redis, SEND_SCRIPT, [this.#keys, this.#stream], argLists)) as (
-        | string
-        | number
-      )[][];
+      replies = await runScriptsAtomically(this.#redis, SEND_SCRIPT, [this.#keys, this.#stream], argLists);
     } catch (error) {
       // ioredis reports a closed connection as an `AbortError`, which would read as a deliberate cancellation.
       if ((error as Error)?.name === 'AbortError' && /connection/i.test((error as Error).message)) {
@@ -112,12 +110,14 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
       }
       throw error;
     }
-    const flat = replies.flat();
+    // Each chunk answers `<id>+` (created) or `<id>=` (updated) per row, comma-separated.
+    const results = replies.flatMap((reply) => String(reply).split(','));
     const seen = new Set<number>();
     return slots.map((slot) => {
-      const created = Number(flat[slot * 2 + 1]) === 1 && !seen.has(slot);
+      const result = results[slot] as string;
+      const created = result.endsWith('+') && !seen.has(slot);
       seen.add(slot);
-      return { id: String(flat[slot * 2]), created };
+      return { id: result.slice(0, -1), created };
     });
   }
 

@@ -6,12 +6,13 @@ import { entryOf, type RawEntry } from './rows.ts';
 /**
  * How a Redis entry is laid out (see redis-scripts.ts): the fields a claim filters on (pipeline, step, run id,
  * error code, times, state) are separate fields; the captured record and error are one `data` blob. The entry is
- * its creation message in the stream, overlaid with its hash `e:<id>` (the fields changed since).
+ * its creation message in the stream (`e` '', `k` key, `h` head, `d` data), overlaid with its hash `e:<id>` (the
+ * fields changed since).
  */
 
 /**
- * The stored fields of an entry: those of its creation message (`XRANGE s <id> <id>`: `e` '' then field/value
- * pairs), overridden by those of its hash. `undefined` when neither holds the entry.
+ * The stored fields of an entry: those its creation message (`XRANGE s <id> <id>`) stands for, overridden by those
+ * of its hash. `undefined` when neither holds the entry.
  */
 export function storedEntry(
   id: string,
@@ -20,9 +21,27 @@ export function storedEntry(
 ): Record<string, string> | undefined {
   const fields = message?.[0]?.[1];
   let stored: Record<string, string> | undefined;
-  if (fields && fields[0] === 'e' && fields[1] === '' && fields.length > 2) {
-    stored = { msg: id };
-    for (let i = 2; i < fields.length; i += 2) stored[fields[i] as string] = fields[i + 1] as string;
+  if (fields && fields[0] === 'e' && fields[1] === '') {
+    const m: Record<string, string> = {};
+    for (let i = 2; i < fields.length; i += 2) m[fields[i] as string] = fields[i + 1] as string;
+    if (m.h !== undefined) {
+      const [pipeline, step, runId, errorCode, count, first, last, updated] = JSON.parse(m.h) as string[];
+      stored = {
+        state: 'pending',
+        idempotency_key: m.k as string,
+        pipeline: pipeline as string,
+        step: step as string,
+        run_id: runId as string,
+        error_code: errorCode as string,
+        failure_count: count as string,
+        first_failed_at: first as string,
+        last_failed_at: last as string,
+        updated_at: updated as string,
+        data: m.d as string,
+        redrive_count: '0',
+        msg: id,
+      };
+    }
   }
   const merged = hash ? { ...stored, ...hash } : stored;
   return merged?.state === undefined ? undefined : merged;
@@ -33,11 +52,29 @@ export function stackHashOf(data: string | undefined): string | undefined {
   return data ? /^\["([A-Za-z0-9_-]+)"/.exec(data)?.[1] : undefined;
 }
 
-export function pushRow(args: (string | number)[], r: CapturedRow, stack: string): void {
+/**
+ * A lone surrogate, which `JSON.stringify` escapes (`\ud800`) and Lua's cjson refuses, becomes U+FFFD, as in any
+ * other argument (UTF-8 cannot hold it either). The escape must not itself follow an escaped backslash.
+ */
+const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/** Appends an entry's three script arguments: idempotency key, head and data (see redis-scripts.ts). */
+export function pushRow(args: string[], r: CapturedRow, stack: string, now: string): void {
   // The record and source are JSON texts already: the blob is spliced around them, never escaped twice.
   const tail = JSON.stringify([r.errorClass, r.errorMessage, r.errorKind, r.errorReason, r.attempt]);
   const data = `[${JSON.stringify(stack)},${r.sourceJson ?? 'null'},${r.recordJson},${tail.slice(1)}`;
-  args.push(r.key, r.pipeline, r.step, r.runId ?? '', r.errorCode ?? '', data, r.count, r.firstFailedAt, r.failedAt);
+  let head = JSON.stringify([
+    r.pipeline,
+    r.step,
+    r.runId ?? '',
+    r.errorCode ?? '',
+    String(r.count),
+    String(r.firstFailedAt),
+    String(r.failedAt),
+    now,
+  ]);
+  if (head.includes('\\ud')) head = head.replace(LONE_SURROGATE, '$1\\ufffd');
+  args.push(r.key, head, data);
 }
 
 /** An entry from its hash: the `data` blob holds [stack hash, source, record, class, message, kind, reason, attempt]. */

@@ -8,14 +8,16 @@
  * `h:<id>` (audit list of JSON `[at, from, to, by, why]`), `stacks` (hash: stack hash → stack text, shared by all
  * entries).
  *
- * An entry is created as one message of `s`, and its id is that message's id: `e` '' then the entry as first
- * sent (`state` pending, `idempotency_key`, `pipeline`, `step`, `run_id`, `error_code`, `data`, `failure_count`,
- * `redrive_count` 0, `first_failed_at`, `last_failed_at`, `updated_at`). The entry is that message overlaid with
- * its hash `e:<id>` (a field of the hash wins), and `msg`, its live work message, is the creation message itself
- * until a change sets it. A stream message is a listpack node, so the ~600-byte `data` costs no more than any
- * other field, while a hash holding it would be converted to a real hashtable (`hash-max-listpack-value` 64):
- * a send writes one message and one `keys` field per entry, and the small lifecycle fields a redrive changes keep
- * `e:<id>` a listpack. A re-send writes the new `run_id`, `error_code`, `data`, counts and times into `e:<id>`.
+ * An entry is created as one message of `s`, and its id is that message's id: `e` '', `k` idempotency key, `h`
+ * head (JSON array of strings: pipeline, step, run id, error code, failure count, first and last failure,
+ * updated at; times in epoch ms), `d` data (JSON of the captured record and error). The entry is that message read
+ * as the fields `state` pending, `idempotency_key`, `pipeline`, `step`, `run_id`, `error_code`, `failure_count`,
+ * `first_failed_at`, `last_failed_at`, `updated_at`, `data`, `redrive_count` 0 and `msg` (its live work message:
+ * the creation message itself), overlaid with its hash `e:<id>` (a field of the hash wins). A stream message
+ * rests in a listpack node, so the ~600-byte `data` costs no more than any other field, while a hash holding it
+ * would be converted to a real hashtable (`hash-max-listpack-value` 64): a send writes one message of three
+ * fields and one `keys` field per entry, and the small lifecycle fields a redrive changes keep `e:<id>` a
+ * listpack. A re-send writes the new `run_id`, `error_code`, `data`, counts and times into `e:<id>`.
  *
  * The work queue is the same stream: a creation message is the entry's first work message; re-opening an entry
  * adds a work message `e` <id>. A finished work message is acknowledged; a work message `e` <id> is also
@@ -35,8 +37,15 @@ local function get(base, stream, id, ...)
     if not v[k] then
       local m = redis.call('XRANGE', stream, id, id)[1]
       if m and m[2][2] == '' then
-        local f = {msg = id}
+        local f = {}
         for j = 3, #m[2], 2 do f[m[2][j]] = m[2][j + 1] end
+        if f.h then
+          local h = cjson.decode(f.h)
+          f = {state = 'pending', idempotency_key = f.k, pipeline = h[1], step = h[2], run_id = h[3],
+            error_code = h[4], failure_count = h[5], first_failed_at = h[6], last_failed_at = h[7],
+            updated_at = h[8], data = f.d, redrive_count = '0'}
+        end
+        f.msg = id
         for q = k, #names do
           if not v[q] then v[q] = f[names[q]] or false end
         end
@@ -56,48 +65,43 @@ end
 `;
 
 /**
- * KEYS: keys hash, stream. ARGV: base, now, S, S pairs (stack hash, stack text), then 9 fields per entry: key,
- * pipeline, step, run id, error code, data (JSON of the captured record and error), count, first, last failure.
- * Fields a claim filters on stay separate; the rest travels and rests as one `data` blob. A new entry is one
- * stream message (its id) and one `keys` field. Returns [id, created, …].
+ * KEYS: keys hash, stream. ARGV: base, S, S pairs (stack hash, stack text), then 3 per entry: idempotency key,
+ * head, data (see above). A new entry is one stream message and one `keys` field. Returns one string: for each
+ * entry its id, then `+` when created or `=` when an existing entry was updated, comma-separated.
  */
 export const SEND_SCRIPT: string = `${AUDIT}
-local base, now, nstacks = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local base, nstacks = ARGV[1], tonumber(ARGV[2])
 local stream = KEYS[2]
-for j = 4, 3 + 2 * nstacks, 2 do
+for j = 3, 2 + 2 * nstacks, 2 do
   redis.call('HSETNX', base .. 'stacks', ARGV[j], ARGV[j + 1])
 end
 local out = {}
-for i = 4 + 2 * nstacks, #ARGV, 9 do
+for i = 3 + 2 * nstacks, #ARGV, 3 do
   local key = ARGV[i]
   local id = redis.call('HGET', KEYS[1], key)
   local cur = id and get(base, stream, id, 'state', 'first_failed_at', 'last_failed_at', 'failure_count')
   if cur and cur[1] then
     local ek = base .. 'e:' .. id
-    local first, last = ARGV[i + 7], ARGV[i + 8]
+    local h = cjson.decode(ARGV[i + 1])
+    local first, last, now = h[6], h[7], h[8]
     if tonumber(cur[2]) < tonumber(first) then first = cur[2] end
     if tonumber(cur[3]) > tonumber(last) then last = cur[3] end
-    redis.call('HSET', ek, 'run_id', ARGV[i + 3], 'error_code', ARGV[i + 4], 'data', ARGV[i + 5],
-      'failure_count', tonumber(cur[4]) + tonumber(ARGV[i + 6]), 'first_failed_at', first, 'last_failed_at', last,
+    redis.call('HSET', ek, 'run_id', h[3], 'error_code', h[4], 'data', ARGV[i + 2],
+      'failure_count', tonumber(cur[4]) + tonumber(h[5]), 'first_failed_at', first, 'last_failed_at', last,
       'updated_at', now)
     if cur[1] == 'resolved' or cur[1] == 'discarded' then
       local msg = redis.call('XADD', stream, '*', 'e', id)
       redis.call('HSET', ek, 'state', 'pending', 'msg', msg)
       audit(base, id, now, cur[1], 'pending', 'send', 'failed again')
     end
-    out[#out + 1] = id
-    out[#out + 1] = 0
+    out[#out + 1] = id .. '='
   else
-    id = redis.call('XADD', stream, '*', 'e', '', 'state', 'pending', 'idempotency_key', key,
-      'pipeline', ARGV[i + 1], 'step', ARGV[i + 2], 'run_id', ARGV[i + 3], 'error_code', ARGV[i + 4],
-      'data', ARGV[i + 5], 'failure_count', ARGV[i + 6], 'redrive_count', '0', 'first_failed_at', ARGV[i + 7],
-      'last_failed_at', ARGV[i + 8], 'updated_at', now)
+    id = redis.call('XADD', stream, '*', 'e', '', 'k', key, 'h', ARGV[i + 1], 'd', ARGV[i + 2])
     redis.call('HSET', KEYS[1], key, id)
-    out[#out + 1] = id
-    out[#out + 1] = 1
+    out[#out + 1] = id .. '+'
   end
 end
-return out
+return table.concat(out, ',')
 `;
 
 /**
