@@ -1,6 +1,7 @@
-import { createRedactor, decodeValue, encodeValue } from '@pipewright/dlq';
+import { createRedactor, decodeValue, encodeValue, toTagged } from '@pipewright/dlq';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isoString } from './internal/tagged-json.ts';
 
 describe('tagged JSON codec', () => {
   it('round-trips any JSON-like value with bigint, Date, Buffer, undefined and odd numbers', () => {
@@ -28,6 +29,69 @@ describe('tagged JSON codec', () => {
         expect(decodeValue(encodeValue(v))).toStrictEqual(v);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('writes the text directly, byte for byte what JSON.stringify(toTagged(value)) gives', () => {
+    class Point {
+      readonly x: number;
+      readonly y: bigint;
+      constructor(x: number, y: bigint) {
+        this.x = x;
+        this.y = y;
+      }
+    }
+    const leaf = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.bigInt(),
+      fc.date(),
+      fc.constant(new Date(Number.NaN)),
+      fc.uint8Array().map((a) => Buffer.from(a)),
+      fc.uint8Array(),
+      fc.constantFrom(Number.NaN, -0, Number.POSITIVE_INFINITY, '\u0000', 'a\uD800b', () => 1, Symbol('s')),
+      fc.constantFrom(
+        new Point(1, 2n),
+        { toJSON: () => ({ replaced: 1n }) },
+        { $pw: 'bigint', v: '1' },
+        { ['\uD800']: 1 },
+        new Map<unknown, unknown>([[1n, new Set([-0])]]),
+        Object.assign(Object.create(null), { nullProto: 1n }),
+        new String('boxed'),
+        new Array(2).fill(1, 1), // a hole, then 1
+      ),
+    );
+    const value = fc.letrec((tie) => ({
+      tree: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('tree')), fc.dictionary(fc.string(), tie('tree'))),
+    })).tree;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(encodeValue(v)).toBe(JSON.stringify(toTagged(v)) ?? 'null');
+      }),
+      { numRuns: 1000 },
+    );
+    let deep: unknown = { at: 1n };
+    for (let i = 0; i < 600; i++) deep = i % 2 === 0 ? [deep] : { k: deep, d: new Date(i) };
+    const circular: Record<string, unknown> = { n: 1n };
+    circular.self = circular;
+    for (const v of [deep, circular]) expect(encodeValue(v)).toBe(JSON.stringify(toTagged(v)));
+  });
+
+  it('formats a Date as toISOString does, over the whole Date range', () => {
+    const edges = [0, -1, 253_402_300_799_999, 253_402_300_800_000, -30_610_224_000_000, -30_610_224_000_001];
+    for (const time of [...edges, Date.UTC(2000, 1, 29), Date.UTC(2100, 1, 28, 23, 59, 59, 999)]) {
+      expect(isoString(time)).toBe(new Date(time).toISOString());
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (time) => {
+        expect(isoString(time)).toBe(new Date(time).toISOString());
+      }),
+      { numRuns: 20_000 },
     );
   });
 

@@ -21,12 +21,13 @@
  */
 
 import { deepJson, MAX_DEPTH, parseDeep } from './internal/deep-json.ts';
+import { taggedJson } from './internal/tagged-json.ts';
 
 const TAG = '$pw';
 const UNDEFINED: unique symbol = Symbol('pw-undefined');
 /** Encodes any record as tagged JSON text (see the module comment for the tags). */
 export function encodeValue(value: unknown): string {
-  return JSON.stringify(toTagged(value)) ?? 'null';
+  return taggedJson(value);
 }
 
 /**
@@ -38,8 +39,8 @@ export function toTagged(value: unknown): unknown {
   return tagValue(value, 0);
 }
 
-/** `toTagged` at a nesting depth (containers passed through so far). */
-function tagValue(value: unknown, depth: number): unknown {
+/** `toTagged` at a nesting depth (containers passed through so far). @internal */
+export function tagValue(value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':
       // A lone UTF-16 surrogate becomes a `\ud800` escape that PostgreSQL's json refuses: keep the code units.

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type Classifier, ensureError, InvalidOptionError } from '@pipewright/core';
-import { toTagged } from '../codec.ts';
 import type { Redactor } from '../redact.ts';
 import type { DeadLetterInput } from '../types.ts';
+import { taggedJson } from './tagged-json.ts';
 
 /** A failure flattened to the strings both backends store. */
 export interface CapturedRow {
@@ -10,9 +10,9 @@ export interface CapturedRow {
   pipeline: string;
   step: string;
   runId: string | null;
-  /** Tagged-JSON trees (`toTagged`): `JSON.stringify` gives the stored text, alone or inside a batch document. */
-  source: unknown;
-  record: unknown;
+  /** Tagged JSON texts (`encodeValue`); no source is null. */
+  sourceJson: string | null;
+  recordJson: string;
   errorClass: string;
   errorCode: string | null;
   errorMessage: string;
@@ -90,11 +90,11 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
   const { kind, reason } = context.classify(input.error);
   const errorClass = text(String(error.name || error.constructor?.name || 'Error'));
   const errorMessage = text(String(error.message));
-  const record = toTagged(context.redact ? context.redact(input.record) : input.record);
-  const source = input.source === undefined || input.source === null ? null : toTagged(input.source);
+  const recordJson = taggedJson(context.redact ? context.redact(input.record) : input.record);
+  const sourceJson = input.source === undefined || input.source === null ? null : taggedJson(input.source);
   let key = input.idempotencyKey;
   if (key === undefined) {
-    const material = `${input.pipeline}${SEP}${step}${SEP}${JSON.stringify(source ?? record) ?? 'null'}`;
+    const material = `${input.pipeline}${SEP}${step}${SEP}${sourceJson ?? recordJson}`;
     key = material.length > MAX_KEY_LENGTH ? `sha256:${createHash('sha256').update(material).digest('hex')}` : material;
   } else if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidOptionError(`inputs[${index}].idempotencyKey`, 'a non-empty string', key);
@@ -104,8 +104,8 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
     pipeline: input.pipeline,
     step,
     runId: input.runId ?? null,
-    source,
-    record,
+    sourceJson,
+    recordJson,
     errorClass,
     errorCode: errorCode(error),
     errorMessage,

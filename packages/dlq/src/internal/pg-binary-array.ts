@@ -24,16 +24,18 @@ function writeHeader(buf: Buffer, oid: number, length: number, hasNull: boolean)
 }
 
 /**
- * A `text[]` (`null` elements are SQL NULL). The buffer is sized for the worst case (3 UTF-8 bytes per UTF-16
- * unit) and each string written once, its length prefix filled in after: no separate `byteLength` pass.
+ * A `text[]` (`null` elements are SQL NULL), each string written once with its length prefix filled in after. The
+ * buffer starts at the size the strings take if they are ASCII and grows (by copying) only when one might not
+ * fit: over-sizing every batch for the 3-bytes-per-unit worst case made V8 count megabytes of external memory per
+ * batch, and run full garbage collections for them.
  */
 export function binaryTextArray(values: readonly (string | null)[]): Buffer {
-  let bound = HEADER_BYTES;
+  let size = HEADER_BYTES;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    bound += value === null || value === undefined ? 4 : 4 + 3 * value.length;
+    size += value === null || value === undefined ? 4 : 4 + value.length;
   }
-  const buf = Buffer.allocUnsafe(bound);
+  let buf = Buffer.allocUnsafe(size);
   let offset = HEADER_BYTES;
   let hasNull = false;
   for (let i = 0; i < values.length; i++) {
@@ -43,6 +45,11 @@ export function binaryTextArray(values: readonly (string | null)[]): Buffer {
       offset += 4;
       hasNull = true;
       continue;
+    }
+    if (offset + 4 + 3 * value.length > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * buf.length, offset + 4 + 3 * value.length));
+      buf.copy(grown, 0, 0, offset);
+      buf = grown;
     }
     const written = buf.write(value, offset + 4);
     buf.writeInt32BE(written, offset);

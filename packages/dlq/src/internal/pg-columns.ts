@@ -11,16 +11,14 @@ export interface PgSendColumn {
   value: (row: CapturedRow, stackHash: string | null) => string | number | null;
 }
 
-const jsonText = (tagged: unknown): string => JSON.stringify(tagged) ?? 'null';
-
 /** The columns of a send, in the order of the statement's `unnest` and of the encoded arrays. */
 export const PG_SEND_COLUMNS: readonly PgSendColumn[] = [
   { name: 'k', type: 'text', value: (row) => row.key },
   { name: 'p', type: 'text', value: (row) => row.pipeline },
   { name: 's', type: 'text', value: (row) => row.step },
   { name: 'r', type: 'text', value: (row) => row.runId },
-  { name: 'src', type: 'json', value: (row) => (row.source === null ? null : jsonText(row.source)) },
-  { name: 'rec', type: 'json', value: (row) => jsonText(row.record) },
+  { name: 'src', type: 'json', value: (row) => row.sourceJson },
+  { name: 'rec', type: 'json', value: (row) => row.recordJson },
   { name: 'ec', type: 'text', value: (row) => row.errorClass },
   { name: 'eco', type: 'text', value: (row) => row.errorCode },
   { name: 'em', type: 'text', value: (row) => row.errorMessage },

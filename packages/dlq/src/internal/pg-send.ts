@@ -45,9 +45,12 @@ interface SentRow {
  */
 export function sendStatement(n: PgNames, mode: 'insert' | 'upsert'): string {
   if (mode === 'insert') {
-    return `WITH ${stacksCte(n)}
-  INSERT INTO ${n.table} (${COLUMNS}) SELECT ${VALUES} FROM ${BATCH}
-  RETURNING id::text AS id, idempotency_key, true AS inserted`;
+    // The ids come back as one text in row order: the identity draws them one by one as the rows are inserted in
+    // the batch's order, so ascending id is row order. One value instead of 5,000 rows to send and parse.
+    return `WITH ${stacksCte(n)}, w AS (
+    INSERT INTO ${n.table} (${COLUMNS}) SELECT ${VALUES} FROM ${BATCH} RETURNING id
+  )
+  SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM w`;
   }
   return `WITH ${stacksCte(n)}, w AS (
     INSERT INTO ${n.table} AS d (${COLUMNS}) SELECT ${VALUES} FROM ${BATCH}
@@ -81,7 +84,20 @@ function isKeyConflict(error: unknown, n: PgNames): boolean {
   return e?.code === '23505' && (e.constraint === undefined || n.keyIndex === e.constraint);
 }
 
-/** Maps the written rows back to the inputs; a second input with the same key did not create its entry. */
+/** The inputs' results from the ids of the rows in order; a second input with the same key did not create its entry. */
+function insertedResults(batch: CapturedBatch, ids: readonly string[]): SendResult[] {
+  if (ids.length !== batch.rows.length) {
+    throw new Error(`dead-letter insert returned ${ids.length} ids for ${batch.rows.length} rows`);
+  }
+  const seen = new Uint8Array(ids.length);
+  return batch.slots.map((slot) => {
+    const created = seen[slot] === 0;
+    seen[slot] = 1;
+    return { id: ids[slot] as string, created };
+  });
+}
+
+/** Maps the upserted rows back to the inputs by key; a second input with the same key did not create its entry. */
 function resultsOf(batch: CapturedBatch, written: readonly SentRow[]): SendResult[] {
   const byKey = new Map<string, SentRow>();
   for (const row of written) byKey.set(row.idempotency_key, row);
@@ -123,20 +139,21 @@ export class PgSender {
     const params = [...columns, hashes, stacks, now];
     if (!this.#upsertFirst) {
       try {
-        return resultsOf(batch, await this.#run(this.#insert, params));
+        const [row] = await this.#run<{ ids: string }>(this.#insert, params);
+        return insertedResults(batch, (row?.ids ?? '').split(','));
       } catch (error) {
         if (!isKeyConflict(error, this.#names)) throw error;
         this.#upsertFirst = true;
       }
     }
-    const written = await this.#run(this.#upsert, params);
+    const written = await this.#run<SentRow>(this.#upsert, params);
     this.#upsertFirst = written.some((row) => !row.inserted);
     return resultsOf(batch, written);
   }
 
   /** Inside the caller's transaction a savepoint keeps a failed insert from aborting it. */
-  async #run(statement: string, params: readonly unknown[]): Promise<SentRow[]> {
-    if (!this.#sql.inTransaction) return (await this.#sql.query<SentRow>(statement, params)).rows;
-    return this.#sql.transaction(async (tx) => (await tx.query<SentRow>(statement, params)).rows);
+  async #run<Row>(statement: string, params: readonly unknown[]): Promise<Row[]> {
+    if (!this.#sql.inTransaction) return (await this.#sql.query<Row>(statement, params)).rows;
+    return this.#sql.transaction(async (tx) => (await tx.query<Row>(statement, params)).rows);
   }
 }
