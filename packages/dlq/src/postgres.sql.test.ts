@@ -44,6 +44,54 @@ describe('PostgreSQL backend', () => {
     expect(createSqlClient(db.sql)).toBe(db.sql);
   });
 
+  it('sends new keys by plain insert and known keys by upsert, whichever came last, in any order', async () => {
+    const dlq = createPostgresDeadLetterQueue({ sql: db.sql, schema: db.schema, table: 'dl_paths' });
+    await dlq.setup();
+    const batch = (keys: string[]) =>
+      keys.map((key) => ({ record: { key }, error: new Error(`bad ${key}`), pipeline: 'paths', idempotencyKey: key }));
+    const created = async (keys: string[]) => (await dlq.sendMany(batch(keys))).map((r) => r.created);
+    expect(await created(['a', 'b'])).toEqual([true, true]); // insert
+    expect(await created(['c', 'a'])).toEqual([true, false]); // insert meets 'a': repeated as an upsert
+    expect(await created(['a', 'b', 'a'])).toEqual([false, false, false]); // upsert first (the last met a key)
+    expect(await created(['d', 'e', 'd'])).toEqual([true, true, false]); // upsert first, all new: back to insert
+    expect(await created(['f'])).toEqual([true]); // insert
+    const entries = await dlq.list({ pipeline: 'paths' });
+    expect(Object.fromEntries(entries.map((e) => [e.idempotencyKey, e.failureCount]))).toEqual({
+      a: 4,
+      b: 2,
+      c: 1,
+      d: 2,
+      e: 1,
+      f: 1,
+    });
+    const ids = (await dlq.sendMany(batch(['g', 'h', 'g', 'i']))).map((r) => r.id);
+    expect(ids[0]).toBe(ids[2]);
+    expect(new Set(ids).size).toBe(3);
+    expect((await dlq.get(ids[3] as string))?.idempotencyKey).toBe('i');
+  });
+
+  it('claims through the (state, id) index, never reading the resolved part of the table', async () => {
+    const dlq = createPostgresDeadLetterQueue({ sql: db.sql, schema: db.schema, table: 'dl_plan' });
+    await dlq.setup();
+    await db.sql.query(
+      `INSERT INTO ${db.qschema}.dl_plan (idempotency_key, state, pipeline, record, error_class, error_message,
+         error_kind, error_reason, attempt, first_failed_at, last_failed_at, updated_at)
+       SELECT 'k' || i, CASE WHEN i % 1000 = 0 THEN 'pending' ELSE 'resolved' END, 'plan', '{}', 'Error', 'x',
+         'record', 'r', 1, now(), now(), now()
+       FROM generate_series(1, 20000) AS i`,
+    );
+    await db.sql.exec(`ANALYZE ${db.qschema}.dl_plan`);
+    const { claimStatement } = await import('./internal/pg-statements.ts');
+    const { pgNames } = await import('./internal/pg-schema.ts');
+    const { rows } = await db.sql.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN ${claimStatement(pgNames(db.schema, 'dl_plan'), '', false)}`,
+      [new Date().toISOString(), new Date().toISOString(), 't', 'test'],
+    );
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index Scan using dl_plan_state/);
+    expect(plan).not.toMatch(/Seq Scan on dl_plan\b|Sort/);
+  });
+
   it('refuses bad options and identifiers up front', () => {
     expect(() => createPostgresDeadLetterQueue({ sql: undefined as never })).toThrow(/Expected `sql`/);
     expect(() => createPostgresDeadLetterQueue({ sql: db.sql, table: 'x; drop table y' })).toThrow(

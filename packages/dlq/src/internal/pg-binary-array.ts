@@ -40,16 +40,19 @@ export function binaryTextArray(values: readonly (string | null)[]): Buffer {
   let hasNull = false;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (value === null || value === undefined) {
+    const isNull = value === null || value === undefined;
+    // Earlier multi-byte strings may have used this element's share of the buffer: check before every write.
+    const worst = 4 + (isNull ? 0 : 3 * value.length);
+    if (offset + worst > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * buf.length, offset + worst));
+      buf.copy(grown, 0, 0, offset);
+      buf = grown;
+    }
+    if (isNull) {
       buf.writeInt32BE(-1, offset);
       offset += 4;
       hasNull = true;
       continue;
-    }
-    if (offset + 4 + 3 * value.length > buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * buf.length, offset + 4 + 3 * value.length));
-      buf.copy(grown, 0, 0, offset);
-      buf = grown;
     }
     const written = buf.write(value, offset + 4);
     buf.writeInt32BE(written, offset);
