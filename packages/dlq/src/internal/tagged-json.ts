@@ -10,7 +10,8 @@ import { MAX_DEPTH } from './deep-json.ts';
  * nesting) is handed to `toTagged` for that subtree, so both paths always agree.
  */
 export function taggedJson(value: unknown): string {
-  return write(value, 0) ?? 'null';
+  const parts: string[] = [];
+  return write(value, 0, parts) ? parts.join('') : 'null';
 }
 
 /** Characters JSON.stringify escapes (quote, backslash, controls) and UTF-16 surrogates (maybe lone). */
@@ -29,67 +30,85 @@ function quotedKey(key: string): string {
   return quoted;
 }
 
-/** The JSON text of `value` at `depth`, or undefined where JSON has no value (a function, a symbol). */
-function write(value: unknown, depth: number): string | undefined {
+/**
+ * Appends the JSON text of `value` at `depth` to `parts`; false where JSON has no value (a function, a symbol).
+ * Parts joined once give a flat string: concatenation would leave a tree of pieces that costs more to keep alive
+ * (a batch's records live until the statement returns) and to flatten later.
+ */
+function write(value: unknown, depth: number, parts: string[]): boolean {
   switch (typeof value) {
     case 'string':
       // Most strings hold nothing JSON escapes and no surrogate: quoted as they are, without a native call.
-      if (!NEEDS_CARE.test(value)) return `"${value}"`;
-      return value.isWellFormed() && !value.includes('\u0000') ? JSON.stringify(value) : fallback(value, depth);
+      if (!NEEDS_CARE.test(value)) parts.push('"', value, '"');
+      else if (value.isWellFormed() && !value.includes('\u0000')) parts.push(JSON.stringify(value));
+      else return fallback(value, depth, parts);
+      return true;
     case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0) ? String(value) : fallback(value, depth);
+      if (!Number.isFinite(value) || Object.is(value, -0)) return fallback(value, depth, parts);
+      parts.push(String(value));
+      return true;
     case 'boolean':
-      return value ? 'true' : 'false';
+      parts.push(value ? 'true' : 'false');
+      return true;
     case 'bigint':
-      return `{"$pw":"bigint","v":"${value.toString()}"}`;
+      parts.push('{"$pw":"bigint","v":"', value.toString(), '"}');
+      return true;
     case 'object': {
-      if (value === null) return 'null';
-      if (depth >= MAX_DEPTH) return fallback(value, depth);
-      if (Array.isArray(value)) return writeArray(value, depth + 1);
+      if (value === null) {
+        parts.push('null');
+        return true;
+      }
+      if (depth >= MAX_DEPTH) return fallback(value, depth, parts);
+      if (Array.isArray(value)) return writeArray(value, depth + 1, parts);
       if (value instanceof Date) {
         const time = value.getTime();
-        return Number.isNaN(time) ? '{"$pw":"date","v":null}' : `{"$pw":"date","v":"${isoString(time)}"}`;
+        parts.push(Number.isNaN(time) ? '{"$pw":"date","v":null}' : `{"$pw":"date","v":"${isoString(time)}"}`);
+        return true;
       }
       const proto = Object.getPrototypeOf(value);
       const plain =
         (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
-      return plain ? writeObject(value as Record<string, unknown>, depth) : fallback(value, depth);
+      return plain ? writeObject(value as Record<string, unknown>, depth, parts) : fallback(value, depth, parts);
     }
     default:
-      return fallback(value, depth);
+      return fallback(value, depth, parts);
   }
 }
 
-function fallback(value: unknown, depth: number): string | undefined {
-  return JSON.stringify(tagValue(value, depth));
+function fallback(value: unknown, depth: number, parts: string[]): boolean {
+  const text = JSON.stringify(tagValue(value, depth));
+  if (text === undefined) return false;
+  parts.push(text);
+  return true;
 }
 
-function writeArray(items: readonly unknown[], depth: number): string {
-  let text = '[';
+function writeArray(items: readonly unknown[], depth: number, parts: string[]): boolean {
+  parts.push('[');
   for (let i = 0; i < items.length; i++) {
-    if (i > 0) text += ',';
-    text += write(items[i], depth) ?? 'null';
+    if (i > 0) parts.push(',');
+    if (!write(items[i], depth, parts)) parts.push('null');
   }
-  return `${text}]`;
+  parts.push(']');
+  return true;
 }
 
-function writeObject(value: Record<string, unknown>, depth: number): string | undefined {
+function writeObject(value: Record<string, unknown>, depth: number, parts: string[]): boolean {
   const keys = Object.keys(value);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    if (key === '$pw' || !key.isWellFormed()) return fallback(value, depth);
+    if (key === '$pw' || !key.isWellFormed()) return fallback(value, depth, parts);
   }
-  let text = '{';
+  parts.push('{');
   let first = true;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    const item = write(value[key], depth + 1);
-    if (item === undefined) continue;
-    text += first ? quotedKey(key) : `,${quotedKey(key)}`;
-    text += item;
-    first = false;
+    const mark = parts.length;
+    parts.push(first ? quotedKey(key) : `,${quotedKey(key)}`);
+    if (write(value[key], depth + 1, parts)) first = false;
+    else parts.length = mark; // no JSON value: the key is left out, as JSON.stringify does
   }
-  return `${text}}`;
+  parts.push('}');
+  return true;
 }
 
 const DAY_MS = 86_400_000;
