@@ -141,11 +141,14 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
     ];
   }
 
-  /** The stored fields of entries (creation message overlaid with the hash), pipelined; undefined when gone. */
+  /**
+   * The stored fields of entries (creation message overlaid with the hash); undefined when gone. One MULTI, so a
+   * message and a hash are never read on either side of a change (a purge in between would look like a new entry).
+   */
   async #load(ids: readonly string[]): Promise<(Record<string, string> | undefined)[]> {
-    const pipeline = this.#redis.pipeline();
-    for (const id of ids) pipeline.xrange(this.#stream, id, id).hgetall(`${this.#base}e:${id}`);
-    const replies = (await pipeline.exec()) ?? [];
+    const multi = this.#redis.multi();
+    for (const id of ids) multi.xrange(this.#stream, id, id).hgetall(`${this.#base}e:${id}`);
+    const replies = (await multi.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
     return ids.map((id, i) =>
       storedEntry(
