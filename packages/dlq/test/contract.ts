@@ -91,6 +91,18 @@ export function deadLetterQueueContract(backend: string, make: QueueFactory): vo
       const odd = Object.assign(new Error('m'), { stack: 'a stack without the usual header' });
       const { id: oddId } = await dlq.send({ record: 1, error: odd, pipeline: 'odd' });
       expect((await dlq.get(oddId))?.error.stack).toBe('a stack without the usual header');
+      // Headers that only nearly match, or match with no frames after them, are kept whole; the rest are cut.
+      const stacks = [
+        Object.assign(new Error(''), { stack: 'Error\n    at here (x.js:1:1)' }),
+        Object.assign(new Error('two\nlines'), { stack: 'Error: two\nlines\n    at here (x.js:1:1)' }),
+        Object.assign(new Error('m'), { stack: 'Error: m' }),
+        Object.assign(new Error('m'), { stack: 'Error: mm\n    at here (x.js:1:1)' }),
+        Object.assign(new TypeError('m'), { stack: 'Error: m\n    at here (x.js:1:1)' }),
+      ];
+      const sent = await dlq.sendMany(stacks.map((e, i) => ({ record: i, error: e, pipeline: 'stacks' })));
+      for (const [i, { id }] of sent.entries()) {
+        expect((await dlq.get(id))?.error.stack).toBe(stacks[i]?.stack);
+      }
       expect(entry.firstFailedAt.getTime()).toBe(T0);
       expect(entry.lastFailedAt.getTime()).toBe(T0);
       expect(await dlq.get('999999')).toBeUndefined();

@@ -16,8 +16,9 @@ export interface CapturedRow {
   errorClass: string;
   errorCode: string | null;
   errorMessage: string;
-  /** The stack WITHOUT its `Class: message` header when that header matches (see `stackFrames`). */
+  /** The stack's frames (from the newline after its `Class: message` header) when `stackHeaderCut`, else all of it. */
   errorStack: string | null;
+  stackHeaderCut: boolean;
   errorKind: string;
   errorReason: string;
   attempt: number;
@@ -57,14 +58,19 @@ function header(errorClass: string, message: string): string {
 
 /**
  * A stack starts with `Class: message`, which differs per record, while the frames below usually repeat. Keeping
- * only the frames lets identical throw sites share one stored stack; `fullStack` puts the header back.
+ * only the frames lets identical throw sites share one stored stack; `fullStack` puts the header back. Returns the
+ * header's length, or -1 when the stack does not start with it (checked in place: no string is built per record).
  */
-function stackFrames(stack: string, errorClass: string, message: string): string {
-  const head = header(errorClass, message);
-  return stack.startsWith(`${head}\n`) ? FRAMES_ONLY + stack.slice(head.length) : stack;
+function headerLength(stack: string, errorClass: string, message: string): number {
+  const length = message ? errorClass.length + 2 + message.length : errorClass.length;
+  if (stack.charCodeAt(length) !== 10 || !stack.startsWith(errorClass)) return -1;
+  if (message && !(stack.startsWith(': ', errorClass.length) && stack.startsWith(message, errorClass.length + 2))) {
+    return -1;
+  }
+  return length;
 }
 
-/** Reverses `stackFrames` with the stored class and message. */
+/** Puts back the header of a stored stack whose header was cut (see `headerLength`). */
 export function fullStack(stored: string, errorClass: string, message: string): string {
   return stored.startsWith(FRAMES_ONLY) ? header(errorClass, message) + stored.slice(1) : stored;
 }
@@ -92,6 +98,8 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
   const errorMessage = text(String(error.message));
   const recordJson = taggedJson(context.redact ? context.redact(input.record) : input.record);
   const sourceJson = input.source === undefined || input.source === null ? null : taggedJson(input.source);
+  const stack = typeof error.stack === 'string' ? text(error.stack) : null;
+  const cut = stack === null ? -1 : headerLength(stack, errorClass, errorMessage);
   let key = input.idempotencyKey;
   if (key === undefined) {
     const material = `${input.pipeline}${SEP}${step}${SEP}${sourceJson ?? recordJson}`;
@@ -109,7 +117,8 @@ export function captureOne(input: DeadLetterInput, context: CaptureContext, inde
     errorClass,
     errorCode: errorCode(error),
     errorMessage,
-    errorStack: typeof error.stack === 'string' ? stackFrames(text(error.stack), errorClass, errorMessage) : null,
+    errorStack: cut >= 0 ? (stack as string).slice(cut) : stack,
+    stackHeaderCut: cut >= 0,
     errorKind: kind,
     errorReason: reason,
     attempt,
