@@ -131,6 +131,22 @@ describe('Redis backend', () => {
     expect(seen).toEqual([id]);
   });
 
+  it('looks keys up and records new ones in slices inside a large chunk, mixing new and existing entries', async () => {
+    const dlq = createRedisDeadLetterQueue({ redis: r.redis, prefix: r.prefix, name: 'slices', chunkSize: 1_300 });
+    await dlq.setup();
+    const input = (i: number) => ({ record: { i }, error: 'e', pipeline: 'p', idempotencyKey: `k${i}` });
+    const first = await dlq.sendMany(Array.from({ length: 1_100 }, (_, i) => input(2 * i))); // even keys
+    expect(first.every((x) => x.created)).toBe(true);
+    const mixed = await dlq.sendMany(Array.from({ length: 1_250 }, (_, i) => input(i))); // evens exist, odds are new
+    expect(mixed.map((x) => x.created)).toEqual(Array.from({ length: 1_250 }, (_, i) => i % 2 === 1));
+    expect(mixed.filter((_, i) => i % 2 === 0).map((x) => x.id)).toEqual(first.slice(0, 625).map((x) => x.id));
+    expect(await r.redis.hlen(`${r.prefix}{slices}:keys`)).toBe(1_100 + 625);
+    const again = await dlq.sendMany(Array.from({ length: 1_250 }, (_, i) => input(i)));
+    expect(again.map((x) => x.id)).toEqual(mixed.map((x) => x.id));
+    expect(again.some((x) => x.created)).toBe(false);
+    expect((await dlq.get(mixed[0]?.id as string))?.failureCount).toBe(3);
+  });
+
   it('refuses bad options up front', () => {
     expect(() => createRedisDeadLetterQueue({ redis: {} as never })).toThrow(/Expected `redis`/);
     expect(() => createRedisDeadLetterQueue({ redis: r.redis, name: 'a{b}' })).toThrow(/name/);

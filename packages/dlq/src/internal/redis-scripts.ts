@@ -75,10 +75,21 @@ local stream = KEYS[2]
 for j = 3, 2 + 2 * nstacks, 2 do
   redis.call('HSETNX', base .. 'stacks', ARGV[j], ARGV[j + 1])
 end
+-- A batch holds each key once, so the ids are looked up and the new ones recorded 500 at a time.
+local row1 = 3 + 2 * nstacks
+local ids, keys, created = {}, {}, {}
+for i = row1, #ARGV, 3 do
+  keys[#keys + 1] = ARGV[i]
+  if #keys == 500 or i + 3 > #ARGV then
+    local found = redis.call('HMGET', KEYS[1], unpack(keys))
+    for k = 1, #keys do ids[#ids + 1] = found[k] end
+    keys = {}
+  end
+end
 local out = {}
-for i = 3 + 2 * nstacks, #ARGV, 3 do
-  local key = ARGV[i]
-  local id = redis.call('HGET', KEYS[1], key)
+for i = row1, #ARGV, 3 do
+  local n = #out + 1
+  local key, id = ARGV[i], ids[n]
   local cur = id and get(base, stream, id, 'state', 'first_failed_at', 'last_failed_at', 'failure_count')
   if cur and cur[1] then
     local ek = base .. 'e:' .. id
@@ -94,13 +105,19 @@ for i = 3 + 2 * nstacks, #ARGV, 3 do
       redis.call('HSET', ek, 'state', 'pending', 'msg', msg)
       audit(base, id, now, cur[1], 'pending', 'send', 'failed again')
     end
-    out[#out + 1] = id .. '='
+    out[n] = id .. '='
   else
     id = redis.call('XADD', stream, '*', 'e', '', 'k', key, 'h', ARGV[i + 1], 'd', ARGV[i + 2])
-    redis.call('HSET', KEYS[1], key, id)
-    out[#out + 1] = id .. '+'
+    created[#created + 1] = key
+    created[#created + 1] = id
+    if #created == 1000 then
+      redis.call('HSET', KEYS[1], unpack(created))
+      created = {}
+    end
+    out[n] = id .. '+'
   end
 end
+if #created > 0 then redis.call('HSET', KEYS[1], unpack(created)) end
 return table.concat(out, ',')
 `;
 
