@@ -37,7 +37,9 @@ describe('PostgreSQL backend', () => {
     expect(rows.map((r) => r.indexname)).toEqual([
       'dl_migrated_age',
       'dl_migrated_key',
+      'dl_migrated_pending',
       'dl_migrated_pkey',
+      'dl_migrated_replaying',
       'dl_migrated_run',
       'dl_migrated_state',
     ]);
@@ -70,13 +72,13 @@ describe('PostgreSQL backend', () => {
     expect((await dlq.get(ids[3] as string))?.idempotencyKey).toBe('i');
   });
 
-  it('claims through the (state, id) index, never reading the resolved part of the table', async () => {
+  it('claims and lists through the partial state indexes, never reading the rest of the table', async () => {
     const dlq = createPostgresDeadLetterQueue({ sql: db.sql, schema: db.schema, table: 'dl_plan' });
     await dlq.setup();
     await db.sql.query(
       `INSERT INTO ${db.qschema}.dl_plan (idempotency_key, state, pipeline, record, error_class, error_message,
          error_kind, error_reason, attempt, first_failed_at, last_failed_at, updated_at)
-       SELECT 'k' || i, CASE WHEN i % 1000 = 0 THEN 'pending' ELSE 'resolved' END, 'plan', '{}', 'Error', 'x',
+       SELECT 'k' || i, CASE i % 1000 WHEN 0 THEN 'pending' WHEN 500 THEN 'parked' ELSE 'resolved' END, 'plan', '{}', 'Error', 'x',
          'record', 'r', 1, now(), now(), now()
        FROM generate_series(1, 20000) AS i`,
     );
@@ -88,8 +90,19 @@ describe('PostgreSQL backend', () => {
       [new Date().toISOString(), new Date().toISOString(), 't', 'test'],
     );
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-    expect(plan).toMatch(/Index Scan using dl_plan_state/);
+    expect(plan).toMatch(/Index Scan using dl_plan_replaying/);
+    expect(plan).toMatch(/Index Scan using dl_plan_pending/);
     expect(plan).not.toMatch(/Seq Scan on dl_plan\b|Sort/);
+    for (const [state, index] of [
+      ['pending', 'dl_plan_pending'],
+      ['parked', 'dl_plan_state'],
+    ]) {
+      const { rows: list } = await db.sql.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT id FROM ${db.qschema}.dl_plan WHERE state = ANY($1::text[]) ORDER BY id LIMIT 50`,
+        [[state]],
+      );
+      expect(list.map((r) => r['QUERY PLAN']).join('\n')).toMatch(new RegExp(`Index (Only )?Scan using ${index}`));
+    }
   });
 
   it('refuses bad options and identifiers up front', () => {

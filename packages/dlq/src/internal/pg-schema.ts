@@ -76,13 +76,17 @@ export function pgMigrations(table: string): Migration[] {
     },
     {
       version: 2,
-      name: 'one state index, block-range indexes for age and run',
-      // Every send pays for every b-tree (an entry per row, in WAL too). One (state, id) b-tree serves the claim
-      // (pending in id order), the review and lists by state; the age and run filters only need to skip most of
-      // the table, which BRIN does for almost nothing per insert: min/max of updated_at, a bloom filter of run ids.
+      name: 'partial state indexes a send appends to at the right edge, block-range indexes for age and run',
+      // Every send pays for every b-tree it touches (an entry per row, in WAL too). New entries are pending with
+      // ascending ids, so they only touch the pending index at its right edge (the b-tree's cached-rightmost-leaf
+      // fast path); the replaying and final-state indexes change only on redrive transitions. Claims scan the
+      // pending and replaying ones in id order; lists and the review by state use whichever matches. The age and
+      // run filters only need to skip most of the table, which BRIN does for almost nothing per insert.
       sql: (schema) => `
         DROP INDEX ${schema}.${q('_claim')}, ${schema}.${q('_age')}, ${schema}.${q('_run')};
-        CREATE INDEX ${q('_state')} ON ${schema}.${q('')} (state, id);
+        CREATE INDEX ${q('_pending')} ON ${schema}.${q('')} (id) WHERE state = 'pending';
+        CREATE INDEX ${q('_replaying')} ON ${schema}.${q('')} (id) WHERE state = 'replaying';
+        CREATE INDEX ${q('_state')} ON ${schema}.${q('')} (state, id) WHERE state NOT IN ('pending', 'replaying');
         CREATE INDEX ${q('_age')} ON ${schema}.${q('')} USING brin (updated_at) WITH (autosummarize = on);
         CREATE INDEX ${q('_run')} ON ${schema}.${q('')} USING brin (run_id text_bloom_ops)
           WITH (autosummarize = on);`,

@@ -4,7 +4,7 @@ import { entryColumns } from './pg-schema.ts';
 /**
  * Claims one entry with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same one, and records
  * the transition in the same statement: an entry whose lease expired (its worker died) first, else the oldest
- * pending one — each an ordered scan of the `(state, id)` index. By id: that entry, if it may be redriven.
+ * pending one — each an ordered scan of its partial state index. By id: that entry, if it may be redriven.
  * `$1` now, `$2` lease end, `$3` token, `$4` actor; filter from `$5`.
  */
 export function claimStatement(n: PgNames, where: string, byId: boolean): string {
