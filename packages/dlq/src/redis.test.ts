@@ -131,6 +131,32 @@ describe('Redis backend', () => {
     expect(seen).toEqual([id]);
   });
 
+  it('encodes each row with its own coordinates and error when they change from row to row', async () => {
+    const dlq = createRedisDeadLetterQueue({ redis: r.redis, prefix: r.prefix, name: 'rows' });
+    await dlq.setup();
+    const errors = [new TypeError('t'), Object.assign(new Error('c'), { code: 'E1' }), new RangeError('r')];
+    const inputs = Array.from({ length: 12 }, (_, i) => ({
+      record: { i },
+      error: errors[i % 3] as Error,
+      pipeline: `p${i % 2}`,
+      step: i % 4 < 2 ? 'a' : 'b',
+      runId: i % 5 === 0 ? undefined : `run-${i % 3}`,
+      failedAt: new Date(Date.UTC(2026, 0, 1) - i * 1000),
+    }));
+    const results = await dlq.sendMany(inputs);
+    for (const [i, { id }] of results.entries()) {
+      const input = inputs[i] as (typeof inputs)[number];
+      expect(await dlq.get(id)).toMatchObject({
+        pipeline: input.pipeline,
+        step: input.step,
+        runId: input.runId ?? null,
+        record: { i },
+        error: { class: input.error.name, message: input.error.message, code: i % 3 === 1 ? 'E1' : null },
+        lastFailedAt: input.failedAt,
+      });
+    }
+  });
+
   it('looks keys up and records new ones in slices inside a large chunk, mixing new and existing entries', async () => {
     const dlq = createRedisDeadLetterQueue({ redis: r.redis, prefix: r.prefix, name: 'slices', chunkSize: 1_300 });
     await dlq.setup();

@@ -4,7 +4,7 @@ import { dedupeStacks } from './internal/batch-encoding.ts';
 import { type CapturedRow, captureBatch } from './internal/capture.ts';
 import { statesOf } from './internal/pg-filter.ts';
 import { QueueBase } from './internal/queue-base.ts';
-import { fromHash, pushRow, stackHashOf, storedEntry } from './internal/redis-entry.ts';
+import { fromHash, RowEncoder, stackHashOf, storedEntry } from './internal/redis-entry.ts';
 import { type RedisClient, runScript, runScriptsAtomically } from './internal/redis-exec.ts';
 import { compareIds, matchesFilter, statsOf } from './internal/redis-query.ts';
 import {
@@ -91,13 +91,13 @@ class RedisDeadLetterQueue extends QueueBase implements DeadLetterQueue, ClaimBa
     const { rows, slots } = captureBatch(inputs, this.captureContext(now));
     if (rows.length === 0) return [];
     const argLists: string[][] = [];
-    const nowText = String(now);
+    const encoder = new RowEncoder(now);
     for (let start = 0; start < rows.length; start += this.#chunkSize) {
       const chunk = rows.slice(start, start + this.#chunkSize);
       const { hashes, stacks, rowHash } = dedupeStacks(chunk);
       const args: string[] = [this.#base, String(stacks.length)];
       for (let j = 0; j < stacks.length; j++) args.push(hashes[j] as string, stacks[j] as string);
-      for (let i = 0; i < chunk.length; i++) pushRow(args, chunk[i] as CapturedRow, rowHash[i] ?? '', nowText);
+      for (let i = 0; i < chunk.length; i++) encoder.push(args, chunk[i] as CapturedRow, rowHash[i] ?? '');
       argLists.push(args);
     }
     let replies: unknown[];

@@ -58,23 +58,43 @@ export function stackHashOf(data: string | undefined): string | undefined {
  */
 const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
 
-/** Appends an entry's three script arguments: idempotency key, head and data (see redis-scripts.ts). */
-export function pushRow(args: string[], r: CapturedRow, stack: string, now: string): void {
-  // The record and source are JSON texts already: the blob is spliced around them, never escaped twice.
-  const tail = JSON.stringify([r.errorClass, r.errorMessage, r.errorKind, r.errorReason, r.attempt]);
-  const data = `[${JSON.stringify(stack)},${r.sourceJson ?? 'null'},${r.recordJson},${tail.slice(1)}`;
-  let head = JSON.stringify([
-    r.pipeline,
-    r.step,
-    r.runId ?? '',
-    r.errorCode ?? '',
-    String(r.count),
-    String(r.firstFailedAt),
-    String(r.failedAt),
-    now,
-  ]);
-  if (head.includes('\\ud')) head = head.replace(LONE_SURROGATE, '$1\\ufffd');
-  args.push(r.key, head, data);
+/**
+ * Appends rows as their three script arguments: idempotency key, head and data (see redis-scripts.ts). The record
+ * and source are JSON texts already, so the blob is spliced around them, never escaped twice; coordinates and
+ * error kinds repeat from row to row, so their JSON is reused while they do.
+ */
+export class RowEncoder {
+  readonly #now: string;
+  #coordinates: readonly string[] = [];
+  #headStart = '';
+  #kinds: readonly string[] = [];
+  #errorClass = '';
+  #kindReason = '';
+
+  constructor(now: number) {
+    this.#now = String(now);
+  }
+
+  push(args: string[], r: CapturedRow, stack: string): void {
+    const c = this.#coordinates;
+    const runId = r.runId ?? '';
+    const code = r.errorCode ?? '';
+    if (r.pipeline !== c[0] || r.step !== c[1] || runId !== c[2] || code !== c[3]) {
+      this.#coordinates = [r.pipeline, r.step, runId, code];
+      const text = JSON.stringify(this.#coordinates);
+      this.#headStart = (text.includes('\\ud') ? text.replace(LONE_SURROGATE, '$1\\ufffd') : text).slice(0, -1);
+    }
+    const k = this.#kinds;
+    if (r.errorClass !== k[0] || r.errorKind !== k[1] || r.errorReason !== k[2]) {
+      this.#kinds = [r.errorClass, r.errorKind, r.errorReason];
+      this.#errorClass = JSON.stringify(r.errorClass);
+      this.#kindReason = `${JSON.stringify(r.errorKind)},${JSON.stringify(r.errorReason)}`;
+    }
+    // Counts and epoch-ms times are digits, the stack hash base64url: quoted as they are.
+    const head = `${this.#headStart},"${r.count}","${r.firstFailedAt}","${r.failedAt}","${this.#now}"]`;
+    const data = `["${stack}",${r.sourceJson ?? 'null'},${r.recordJson},${this.#errorClass},${JSON.stringify(r.errorMessage)},${this.#kindReason},${r.attempt}]`;
+    args.push(r.key, head, data);
+  }
 }
 
 /** An entry from its hash: the `data` blob holds [stack hash, source, record, class, message, kind, reason, attempt]. */
