@@ -29,16 +29,20 @@ const AUDIT = `
 local function audit(base, id, now, from, to, by, why)
   redis.call('RPUSH', base .. 'h:' .. id, cjson.encode({now, from, to, by, why}))
 end
--- The named fields of entry id (false where it has none): its hash e:<id>, then its creation message.
-local function get(base, stream, id, ...)
+-- The named fields of entry id (false where it has none): its hash e:<id>, then its creation message, whose
+-- fields m the caller may have read already (nil: read here when needed).
+local function get(base, stream, id, m, ...)
   local names = {...}
   local v = redis.call('HMGET', base .. 'e:' .. id, unpack(names))
   for k = 1, #names do
     if not v[k] then
-      local m = redis.call('XRANGE', stream, id, id)[1]
-      if m and m[2][2] == '' then
+      if not m then
+        local x = redis.call('XRANGE', stream, id, id)[1]
+        m = x and x[2]
+      end
+      if m and m[2] == '' then
         local f = {}
-        for j = 3, #m[2], 2 do f[m[2][j]] = m[2][j + 1] end
+        for j = 3, #m, 2 do f[m[j]] = m[j + 1] end
         if f.h then
           local h = cjson.decode(f.h)
           f = {state = 'pending', idempotency_key = f.k, pipeline = h[1], step = h[2], run_id = h[3],
@@ -90,7 +94,7 @@ local out = {}
 for i = row1, #ARGV, 3 do
   local n = #out + 1
   local key, id = ARGV[i], ids[n]
-  local cur = id and get(base, stream, id, 'state', 'first_failed_at', 'last_failed_at', 'failure_count')
+  local cur = id and get(base, stream, id, nil, 'state', 'first_failed_at', 'last_failed_at', 'failure_count')
   if cur and cur[1] then
     local ek = base .. 'e:' .. id
     local h = cjson.decode(ARGV[i + 1])
@@ -133,14 +137,14 @@ local filter = cjson.decode(ARGV[8])
 local only, max_scan = ARGV[9], tonumber(ARGV[10])
 local stream = KEYS[1]
 
-local function matches(id)
-  local f = get(base, stream, id, 'pipeline', 'step', 'error_code', 'run_id', 'last_failed_at')
-  if filter.pipeline and f[1] ~= filter.pipeline then return false end
-  if filter.step and f[2] ~= filter.step then return false end
-  if filter.errorCode and f[3] ~= filter.errorCode then return false end
-  if filter.runId and f[4] ~= filter.runId then return false end
-  if filter.failedBefore and tonumber(f[5]) > filter.failedBefore then return false end
-  if filter.failedAfter and tonumber(f[5]) < filter.failedAfter then return false end
+-- f: state, lease_until, msg, pipeline, step, error_code, run_id, last_failed_at (see inspect).
+local function matches(f)
+  if filter.pipeline and f[4] ~= filter.pipeline then return false end
+  if filter.step and f[5] ~= filter.step then return false end
+  if filter.errorCode and f[6] ~= filter.errorCode then return false end
+  if filter.runId and f[7] ~= filter.runId then return false end
+  if filter.failedBefore and tonumber(f[8]) > filter.failedBefore then return false end
+  if filter.failedAfter and tonumber(f[8]) < filter.failedAfter then return false end
   return true
 end
 
@@ -158,7 +162,7 @@ local function claimable(state, lease_until)
 end
 
 if only ~= '' then
-  local st = get(base, stream, only, 'state', 'lease_until', 'msg')
+  local st = get(base, stream, only, nil, 'state', 'lease_until', 'msg')
   if not st[1] then return false end
   if claimable(st[1], st[2]) or st[1] == 'parked' or st[1] == 'discarded' then
     return take(only, base .. 'e:' .. only, st[1], st[3])
@@ -172,14 +176,15 @@ local function inspect(mid, fields)
     redis.call('XACK', stream, group, mid)
     return nil
   end
-  local id = fields[2]
-  if id == '' then id = mid end
-  local st = get(base, stream, id, 'state', 'lease_until', 'msg')
+  local id, creation = fields[2], nil
+  if id == '' then id, creation = mid, fields end
+  local st = get(base, stream, id, creation, 'state', 'lease_until', 'msg', 'pipeline', 'step', 'error_code', 'run_id',
+    'last_failed_at')
   if not st[1] or st[3] ~= mid or not (st[1] == 'pending' or st[1] == 'replaying') then
     drop_message(stream, group, mid, id)
     return nil
   end
-  if claimable(st[1], st[2]) and matches(id) then return take(id, base .. 'e:' .. id, st[1], mid) end
+  if claimable(st[1], st[2]) and matches(st) then return take(id, base .. 'e:' .. id, st[1], mid) end
   return nil
 end
 
@@ -216,7 +221,7 @@ local base, group, id, token, completion = ARGV[1], ARGV[2], ARGV[3], ARGV[4], A
 local max, now, by, why = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
 local stream = KEYS[1]
 local ek = base .. 'e:' .. id
-local st = get(base, stream, id, 'state', 'lease_token', 'msg', 'redrive_count')
+local st = get(base, stream, id, nil, 'state', 'lease_token', 'msg', 'redrive_count')
 if st[1] ~= 'replaying' or st[2] ~= token then return '' end
 local to, redrives = 'resolved', tonumber(st[4])
 if completion == 'discard' then to = 'discarded' end
@@ -244,7 +249,7 @@ local base, group, id, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, by, why, reset = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local stream = KEYS[1]
 local ek = base .. 'e:' .. id
-local st = get(base, stream, id, 'state', 'msg')
+local st = get(base, stream, id, nil, 'state', 'msg')
 if not st[1] or not string.find(',' .. from .. ',', ',' .. st[1] .. ',', 1, true) then return 0 end
 redis.call('HSET', ek, 'state', to, 'updated_at', now, 'lease_until', '', 'lease_token', '')
 if reset == '1' then redis.call('HSET', ek, 'redrive_count', 0) end
@@ -264,7 +269,7 @@ local base, group, cutoff, states = ARGV[1], ARGV[2], tonumber(ARGV[3]), ',' .. 
 local deleted = 0
 for i = 5, #ARGV do
   local id = ARGV[i]
-  local st = get(base, KEYS[2], id, 'state', 'updated_at', 'idempotency_key', 'msg')
+  local st = get(base, KEYS[2], id, nil, 'state', 'updated_at', 'idempotency_key', 'msg')
   if st[1] and string.find(states, ',' .. st[1] .. ',', 1, true) and tonumber(st[2]) < cutoff then
     if redis.call('HGET', KEYS[1], st[3]) == id then redis.call('HDEL', KEYS[1], st[3]) end
     drop_message(KEYS[2], group, st[4], id)
