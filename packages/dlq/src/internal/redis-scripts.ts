@@ -263,7 +263,10 @@ audit(base, id, now, st[1], to, by, why)
 return 1
 `;
 
-/** KEYS: keys hash, stream. ARGV: base, group, cutoff, states (comma list), ids…. Returns how many were deleted. */
+/**
+ * KEYS: keys hash, stream. ARGV: base, group, cutoff, states (comma list), ids…. Deletes each entry that still
+ * qualifies: its `keys` field, work and creation messages, hash and audit list. Returns how many were deleted.
+ */
 export const PURGE_SCRIPT: string = `${AUDIT}
 local base, group, cutoff, states = ARGV[1], ARGV[2], tonumber(ARGV[3]), ',' .. ARGV[4] .. ','
 local deleted = 0
