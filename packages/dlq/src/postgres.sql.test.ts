@@ -1,5 +1,5 @@
 import { createSqlClient, migrate } from '@pipewright/core';
-import { createPostgresDeadLetterQueue } from '@pipewright/dlq';
+import { createPostgresDeadLetterQueue, type DeadLetterInput } from '@pipewright/dlq';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../../test/helpers/sql.ts';
 import { deadLetterQueueContract } from '../test/contract.ts';
@@ -70,6 +70,34 @@ describe('PostgreSQL backend', () => {
     expect(ids[0]).toBe(ids[2]);
     expect(new Set(ids).size).toBe(3);
     expect((await dlq.get(ids[3] as string))?.idempotencyKey).toBe('i');
+  });
+
+  it('stores every column right whether it varies across the batch or not, NULLs included', async () => {
+    const dlq = createPostgresDeadLetterQueue({ sql: db.sql, schema: db.schema, table: 'dl_columns' });
+    await dlq.setup();
+    const coded = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+    const inputs: DeadLetterInput[] = [
+      { record: 1, error: coded('a', 'E1'), pipeline: 'cols', step: 'x', runId: undefined, attempt: 1 },
+      { record: { n: 2n }, error: coded('b'), pipeline: 'cols', step: 'y', runId: 'r', attempt: 1, source: { k: 2 } },
+      { record: null, error: new TypeError('c'), pipeline: 'cols', step: 'x', attempt: 3, failedAt: new Date(5) },
+    ];
+    const ids = (await dlq.sendMany(inputs)).map((r) => r.id);
+    const got = await Promise.all(ids.map((id) => dlq.get(id)));
+    expect(
+      got.map((e) => [e?.step, e?.runId, e?.error.code, e?.error.class, e?.attempt, e?.record, e?.source]),
+    ).toEqual([
+      ['x', null, 'E1', 'Error', 1, 1, null],
+      ['y', 'r', null, 'Error', 1, { n: 2n }, { k: 2 }],
+      ['x', null, null, 'TypeError', 3, null, null],
+    ]);
+    expect(got[2]?.lastFailedAt.getTime()).toBe(5);
+    expect(got[0]?.lastFailedAt.getTime()).toBe(got[1]?.lastFailedAt.getTime());
+    const single = await dlq.sendMany([{ record: 'only', error: coded('d', 'E2'), pipeline: 'cols', runId: 'r1' }]);
+    expect(await dlq.get(single[0]?.id as string)).toMatchObject({
+      record: 'only',
+      runId: 'r1',
+      error: { code: 'E2' },
+    });
   });
 
   it('claims and lists through the partial state indexes, never reading the rest of the table', async () => {

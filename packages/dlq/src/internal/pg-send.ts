@@ -2,25 +2,35 @@ import type { SqlClient } from '@pipewright/core';
 import type { SendResult } from '../types.ts';
 import { dedupeStacks } from './batch-encoding.ts';
 import type { CapturedRow } from './capture.ts';
-import { PG_ARRAY_TYPES, PG_SEND_COLUMNS, pgArrayColumns, pgBinaryColumns } from './pg-columns.ts';
+import { PG_SCALAR_TYPES, PG_SEND_COLUMNS, pgArrayParams, pgBinaryParams } from './pg-columns.ts';
 import type { PgNames } from './pg-schema.ts';
 
-/** Parameters after the batch's columns: the distinct stacks' hashes and texts, then now. */
-const HASHES = `$${PG_SEND_COLUMNS.length + 1}`;
-const STACKS = `$${PG_SEND_COLUMNS.length + 2}`;
-const NOW = `$${PG_SEND_COLUMNS.length + 3}`;
+/**
+ * Parameters: `$1…$16` the batch's columns as arrays (NULL for a column constant across the batch), then the
+ * distinct stacks' hashes and texts and now, then `$20…$35` the constant columns' values (NULL for a varying one).
+ */
+const COUNT = PG_SEND_COLUMNS.length;
+const HASHES = `$${COUNT + 1}`;
+const STACKS = `$${COUNT + 2}`;
+const NOW = `$${COUNT + 3}`;
 
-/** The batch's rows: one array parameter per column (`$1…$16`), unnested side by side. */
+/** The batch's rows: the column arrays unnested side by side (a NULL array reads as NULLs). */
 const BATCH = (() => {
-  const arrays = PG_SEND_COLUMNS.map(({ type }, i) => `$${i + 1}::${PG_ARRAY_TYPES[type]}`);
+  const arrays = PG_SEND_COLUMNS.map(({ type }, i) => `$${i + 1}::${PG_SCALAR_TYPES[type]}[]`);
   const names = PG_SEND_COLUMNS.map(({ name }) => name);
   return `unnest(${arrays.join(', ')}) AS v(${names.join(', ')})`;
 })();
 
 const COLUMNS = `idempotency_key, pipeline, step, run_id, source, record, error_class, error_code, error_message,
   stack_hash, error_kind, error_reason, attempt, failure_count, first_failed_at, last_failed_at, updated_at`;
-const VALUES = `v.k, v.p, v.s, v.r, v.src::json, v.rec::json, v.ec, v.eco, v.em, v.sh, v.ek, v.er, v.a, v.c, v.ff, v.lf,
-  ${NOW}::timestamptz`;
+/** Each column's value: the row's element, else the batch's constant. */
+const VALUES = [
+  ...PG_SEND_COLUMNS.map(({ name, type }, i) => {
+    const value = `coalesce(v.${name}, $${COUNT + 4 + i}::${PG_SCALAR_TYPES[type]})`;
+    return type === 'json' ? `${value}::json` : value;
+  }),
+  `${NOW}::timestamptz`,
+].join(', ');
 const stacksCte = (n: PgNames): string => `stacks AS (
     INSERT INTO ${n.stacks} (hash, stack) SELECT * FROM unnest(${HASHES}::text[], ${STACKS}::text[])
     ON CONFLICT (hash) DO NOTHING
@@ -41,7 +51,7 @@ interface SentRow {
  * `upsert`: every row through `ON CONFLICT`: a re-send adds to the count and moves the last failure time; a
  * resolved or discarded entry re-opens as pending, with an audit row.
  *
- * `$1…$16` are the batch's columns, `$17`/`$18` the hashes and texts of its distinct stacks, `$19` now.
+ * Parameters as described at `COUNT` above.
  */
 export function sendStatement(n: PgNames, mode: 'insert' | 'upsert'): string {
   if (mode === 'insert') {
@@ -134,9 +144,9 @@ export class PgSender {
 
   async send(batch: CapturedBatch, now: string): Promise<SendResult[]> {
     const { hashes, stacks, rowHash } = dedupeStacks(batch.rows);
-    const columns =
-      this.#sql.kind === 'pglite' ? pgArrayColumns(batch.rows, rowHash) : pgBinaryColumns(batch.rows, rowHash);
-    const params = [...columns, hashes, stacks, now];
+    const { arrays, scalars } =
+      this.#sql.kind === 'pglite' ? pgArrayParams(batch.rows, rowHash) : pgBinaryParams(batch.rows, rowHash);
+    const params = [...arrays, hashes, stacks, now, ...scalars];
     if (!this.#upsertFirst) {
       try {
         const [row] = await this.#run<{ ids: string }>(this.#insert, params);
