@@ -23,17 +23,23 @@ for (const name of backends) {
 const schema = `bench_dlq_${process.pid}`;
 const prefix = `bench:dlq:${process.pid}:`;
 
-// The failed records, built once (not timed): each with its own error, coordinates and run.
+// The failed records, built once (not timed): each with its own error and coordinates. By default the failures of
+// a batch share pipeline, step, run, error class and failure time, as one batch's failures usually do;
+// BENCH_DLQ_VARY=1 makes those vary from row to row (pipeline 2 values, step 5, run 3, class 2, attempt 4, time).
+const vary = process.env.BENCH_DLQ_VARY === '1';
 const inputs: DeadLetterInput<StandardRecord>[] = [];
 for (const record of standardRecords(scale)) {
+  const i = Number(record.id);
+  const message = `amount ${record.amount} is not allowed for ${record.currency}`;
   inputs.push({
     record,
-    error: new RecordError(`amount ${record.amount} is not allowed for ${record.currency}`),
-    pipeline: 'orders-sync',
-    step: 'validate',
-    runId: 'bench-run',
+    error: vary && i % 2 === 1 ? new TypeError(message) : new RecordError(message),
+    pipeline: vary ? `orders-sync-${i % 2}` : 'orders-sync',
+    step: vary ? `validate-${i % 5}` : 'validate',
+    runId: vary ? `bench-run-${i % 3}` : 'bench-run',
     source: { table: 'orders', key: record.id },
-    attempt: 1,
+    attempt: vary ? 1 + (i % 4) : 1,
+    ...(vary ? { failedAt: new Date(1_770_000_000_000 + i) } : {}),
   });
 }
 const bigintSafe = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
@@ -166,7 +172,7 @@ try {
   if (backends.includes('pg') && (await pgQueue.count()) !== scale) {
     throw new Error('the PostgreSQL queue does not hold exactly BENCH_SCALE entries after the run');
   }
-  if (backends.includes('redis') && (await redisQueue.count({ pipeline: 'orders-sync' })) !== scale) {
+  if (backends.includes('redis') && (await redisQueue.count()) !== scale) {
     throw new Error('the Redis queue does not hold exactly BENCH_SCALE entries after the run');
   }
   const ratios: Record<string, number> = {};
@@ -182,6 +188,7 @@ try {
       postgres: String(rows[0].server_version).split(' ')[0] as string,
       redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
       batch: BATCH,
+      varying_columns: vary ? 'yes' : 'no',
     },
     cases,
     ratios,
