@@ -1,5 +1,5 @@
-import { tagValue } from '../codec.ts';
 import { MAX_DEPTH } from './deep-json.ts';
+import { tagValue } from './tag-tree.ts';
 
 /**
  * Tagged JSON text written directly, byte for byte what `JSON.stringify(toTagged(value))` gives, without building
