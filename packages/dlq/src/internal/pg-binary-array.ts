@@ -26,8 +26,8 @@ function writeHeader(buf: Buffer, oid: number, length: number, hasNull: boolean)
 /**
  * A `text[]` (`null` elements are SQL NULL), each string written once with its length prefix filled in after. The
  * buffer starts at the size the strings take if they are ASCII and grows (by copying) only when one might not
- * fit: over-sizing every batch for the 3-bytes-per-unit worst case made V8 count megabytes of external memory per
- * batch, and run full garbage collections for them.
+ * fit: sizing every batch for the 3-bytes-per-unit worst case would allocate (and have V8 account as external
+ * memory, which drives its garbage collections) about three times what is sent.
  */
 export function binaryTextArray(values: readonly (string | null)[]): Buffer {
   let size = HEADER_BYTES;
