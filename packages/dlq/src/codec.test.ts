@@ -3,6 +3,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isoString } from './internal/tagged-json.ts';
 
+class Money {
+  readonly cents: bigint;
+  readonly currency: string;
+  constructor(cents: bigint, currency: string) {
+    this.cents = cents;
+    this.currency = currency;
+  }
+}
+
 describe('tagged JSON codec', () => {
   it('round-trips any JSON-like value with bigint, Date, Buffer, undefined and odd numbers', () => {
     const leaf = fc.oneof(
@@ -33,14 +42,6 @@ describe('tagged JSON codec', () => {
   });
 
   it('writes the text directly, byte for byte what JSON.stringify(toTagged(value)) gives', () => {
-    class Point {
-      readonly x: number;
-      readonly y: bigint;
-      constructor(x: number, y: bigint) {
-        this.x = x;
-        this.y = y;
-      }
-    }
     const leaf = fc.oneof(
       fc.string(),
       fc.string({ unit: 'binary' }),
@@ -56,7 +57,7 @@ describe('tagged JSON codec', () => {
       fc.uint8Array(),
       fc.constantFrom(Number.NaN, -0, Number.POSITIVE_INFINITY, '\u0000', 'a\uD800b', () => 1, Symbol('s')),
       fc.constantFrom(
-        new Point(1, 2n),
+        new Money(250n, 'EUR'),
         { toJSON: () => ({ replaced: 1n }) },
         { $pw: 'bigint', v: '1' },
         { ['\uD800']: 1 },
@@ -159,14 +160,6 @@ describe('tagged JSON codec', () => {
   });
 
   it('follows JSON for class instances, toJSON, boxed primitives, functions and symbols', () => {
-    class Money {
-      readonly cents: bigint;
-      readonly currency: string;
-      constructor(cents: bigint, currency: string) {
-        this.cents = cents;
-        this.currency = currency;
-      }
-    }
     const decimal = { toJSON: () => '12.50' };
     Object.setPrototypeOf(decimal, { kind: 'decimal' });
     const encoded = encodeValue({

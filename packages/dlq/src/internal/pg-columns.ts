@@ -66,6 +66,11 @@ function isConstant(values: readonly (string | number | null)[]): boolean {
   return true;
 }
 
+/** A value as a text-format parameter: timestamps as ISO text, the rest as they are. */
+function textParam(value: string | number | null, type: PgSendType): string | number | null {
+  return type === 'timestamptz' ? isoString(value as number) : value;
+}
+
 /**
  * Splits the columns into arrays and constants; `encode` turns a varying column into its array parameter and
  * `scalar` a constant into its value parameter.
@@ -104,13 +109,11 @@ export function pgBinaryParams(rows: readonly CapturedRow[], stackHash: readonly
       if (type === 'timestamptz') return binaryTimestamptzArray(values as number[]);
       return binaryTextArray(values as (string | null)[]);
     },
-    (value, type) => (type === 'timestamptz' ? isoString(value as number) : value),
+    textParam,
   );
 }
 
 /** The same as plain arrays (timestamps as ISO text), for drivers that serialize arrays themselves (PGlite). */
 export function pgArrayParams(rows: readonly CapturedRow[], stackHash: readonly (string | null)[]): PgBatchParams {
-  const iso = (value: string | number | null, type: PgSendType) =>
-    type === 'timestamptz' ? isoString(value as number) : value;
-  return batchParams(rows, stackHash, (values, type) => values.map((value) => iso(value, type)), iso);
+  return batchParams(rows, stackHash, (values, type) => values.map((value) => textParam(value, type)), textParam);
 }

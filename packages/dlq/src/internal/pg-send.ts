@@ -1,4 +1,4 @@
-import type { SqlClient } from '@pipewright/core';
+import { FatalError, type SqlClient } from '@pipewright/core';
 import type { SendResult } from '../types.ts';
 import { dedupeStacks } from './batch-encoding.ts';
 import type { CapturedRow } from './capture.ts';
@@ -94,30 +94,45 @@ function isKeyConflict(error: unknown, n: PgNames): boolean {
   return e?.code === '23505' && (e.constraint === undefined || n.keyIndex === e.constraint);
 }
 
-/** The inputs' results from the ids of the rows in order; a second input with the same key did not create its entry. */
-function insertedResults(batch: CapturedBatch, ids: readonly string[]): SendResult[] {
-  if (ids.length !== batch.rows.length) {
-    throw new Error(`dead-letter insert returned ${ids.length} ids for ${batch.rows.length} rows`);
-  }
-  const seen = new Uint8Array(ids.length);
+/**
+ * The inputs' results from each row's id and whether the statement created it: only the first input of a row
+ * (inputs with one key share it) counts as creating the entry.
+ */
+function resultsOf(
+  batch: CapturedBatch,
+  idOf: (row: number) => string,
+  createdOf: (row: number) => boolean,
+): SendResult[] {
+  const seen = new Uint8Array(batch.rows.length);
   return batch.slots.map((slot) => {
-    const created = seen[slot] === 0;
+    const created = createdOf(slot) && seen[slot] === 0;
     seen[slot] = 1;
-    return { id: ids[slot] as string, created };
+    return { id: idOf(slot), created };
   });
 }
 
-/** Maps the upserted rows back to the inputs by key; a second input with the same key did not create its entry. */
-function resultsOf(batch: CapturedBatch, written: readonly SentRow[]): SendResult[] {
+/** Results of the plain insert, whose ids come back in row order: every row was created. */
+function insertedResults(batch: CapturedBatch, ids: readonly string[]): SendResult[] {
+  if (ids.length !== batch.rows.length) {
+    throw new FatalError(`dead-letter insert returned ${ids.length} ids for ${batch.rows.length} rows`);
+  }
+  return resultsOf(
+    batch,
+    (row) => ids[row] as string,
+    () => true,
+  );
+}
+
+/** Results of the upsert, matched to the rows by idempotency key. */
+function upsertedResults(batch: CapturedBatch, written: readonly SentRow[]): SendResult[] {
   const byKey = new Map<string, SentRow>();
   for (const row of written) byKey.set(row.idempotency_key, row);
-  const seen = new Uint8Array(batch.rows.length);
-  return batch.slots.map((slot) => {
-    const row = byKey.get((batch.rows[slot] as CapturedRow).key) as SentRow;
-    const created = row.inserted && seen[slot] === 0;
-    seen[slot] = 1;
-    return { id: row.id, created };
-  });
+  const sentOf = (row: number) => byKey.get((batch.rows[row] as CapturedRow).key) as SentRow;
+  return resultsOf(
+    batch,
+    (row) => sentOf(row).id,
+    (row) => sentOf(row).inserted,
+  );
 }
 
 /**
@@ -158,7 +173,7 @@ export class PgSender {
     }
     const written = await this.#run<SentRow>(this.#upsert, params);
     this.#upsertFirst = written.some((row) => !row.inserted);
-    return resultsOf(batch, written);
+    return upsertedResults(batch, written);
   }
 
   /** Inside the caller's transaction a savepoint keeps a failed insert from aborting it. */
